@@ -1,0 +1,1 @@
+"""Collect stage: Scrapy project, site definitions, the generic ads spider."""

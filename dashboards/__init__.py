@@ -1,0 +1,1 @@
+"""Show stage: panel definitions in elasticsearch.dsl, Kibana saved objects, statistics, exports."""

@@ -1,0 +1,1 @@
+"""The local demo marketplace and its ground-truth world generator."""

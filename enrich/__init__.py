@@ -1,0 +1,1 @@
+"""Enrich stage: pure enrichment functions, candidate search, linking, clustering, the worker."""
