@@ -1,0 +1,142 @@
+"""The `adwatch` command: wires the stages together; each stage owns its own subcommands.
+
+Errors a person can act on (no cluster, no JDK, a bad config) end as one message on stderr and
+exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from adwatch import __version__
+from adwatch.config import ConfigError, load_settings
+from adwatch.engine import ELASTICSEARCH_VERSION, EngineError, fetch_distribution, find_java, tree_rss_bytes
+from adwatch.store import Store, StoreUnavailable, connect, embedded_node, month_of, now_utc
+
+# Stage packages that add their own command groups through `register(subparsers)`.
+STAGE_COMMANDS: dict[str, tuple[str, str]] = {}
+
+USER_ERRORS = (ConfigError, EngineError, StoreUnavailable)
+
+out = Console()
+
+
+def _engine(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    node = embedded_node(settings)
+    if args.action == "fetch":
+        home = fetch_distribution(settings.cache_dir)
+        java = find_java()
+        out.print(f"Elasticsearch {ELASTICSEARCH_VERSION} distribution at {home}; Java {java.version} at {java.home}.")
+        return 0
+    if args.action == "start":
+        if settings.es_url:
+            out.print(f"ADWATCH_ES_URL is set ({settings.es_url}); the embedded engine is not used.")
+        already = node.state()
+        began = time.monotonic()
+        state = node.start()
+        if already:
+            out.print(f"Embedded Elasticsearch {state.version} already running at {state.url} (pid {state.pid}).")
+        else:
+            out.print(f"Embedded Elasticsearch {state.version} ready at {state.url} in "
+                      f"{time.monotonic() - began:.1f} s (pid {state.pid}, heap {settings.engine_heap}).")
+        out.print(f"Data and logs: {node.node_dir}")
+        return 0
+    if args.action == "stop":
+        out.print("Stopped." if node.stop() else "The embedded engine was not running.")
+        return 0
+    state = node.state()
+    if state is None:
+        out.print(f"Not running (pinned version {ELASTICSEARCH_VERSION}, directory {node.node_dir}).")
+        return 3
+    out.print(f"Running: Elasticsearch {state.version} at {state.url}, pid {state.pid}, "
+              f"RSS {tree_rss_bytes(state.pid) / 2**20:.0f} MiB, up {time.time() - state.started_at:.0f} s, "
+              f"directory {state.node_dir}")
+    return 0
+
+
+def _store() -> Store:
+    settings = load_settings()
+    return Store(connect(settings), settings.index_prefix)
+
+
+def _setup(args: argparse.Namespace) -> int:
+    store = _store()
+    created = store.ensure_schema()
+    out.print(f"Schema ready; created {', '.join(created) if created else 'nothing (all present)'}.")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    store = _store()
+    table = Table(title=f"AdWatch indices ({store.client.transport.node_pool.get().base_url})")
+    table.add_column("alias")
+    table.add_column("documents", justify="right")
+    for alias, count in store.counts().items():
+        table.add_row(alias, str(count))
+    out.print(table)
+    partitions = store.ads_partitions()
+    out.print(f"Ads partitions: {', '.join(partitions) if partitions else 'none'}")
+    return 0
+
+
+def _retention(args: argparse.Namespace) -> int:
+    store = _store()
+    today = now_utc()
+    months = today.year * 12 + today.month - 1 - (args.keep_months - 1)
+    cutoff = month_of(f"{months // 12:04d}-{months % 12 + 1:02d}-01")
+    dropped = store.drop_ads_before(cutoff)
+    out.print(f"Kept ads from {cutoff} on; dropped {', '.join(dropped) if dropped else 'nothing'}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="adwatch", description="Find networks of classified ads posted by one controller.")
+    parser.add_argument("--version", action="version", version=f"adwatch {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    engine = sub.add_parser("engine", help="manage the embedded Elasticsearch node")
+    engine.add_argument("action", choices=["start", "stop", "status", "fetch"],
+                        help="fetch: download the pinned distribution and check for Java 21+, without starting")
+    engine.set_defaults(func=_engine)
+
+    setup = sub.add_parser("setup", help="create or update index templates, indices and aliases")
+    setup.set_defaults(func=_setup)
+
+    status = sub.add_parser("status", help="show indices and document counts")
+    status.set_defaults(func=_status)
+
+    retention = sub.add_parser("retention", help="drop ads partitions older than N months")
+    retention.add_argument("--keep-months", type=int, required=True, help="months to keep, counting this one")
+    retention.set_defaults(func=_retention)
+
+    for name, (module, help_text) in STAGE_COMMANDS.items():
+        group = sub.add_parser(name, help=help_text)
+        importlib.import_module(module).register(group.add_subparsers(dest=f"{name}_command", required=True,
+                                                                       metavar="COMMAND"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # The client logs every request at INFO; that is debug detail for us.
+    logging.getLogger("elastic_transport").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        Console(stderr=True).print(f"[bold red]adwatch:[/] {exc}", highlight=False)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

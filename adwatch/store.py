@@ -1,0 +1,237 @@
+"""The Elasticsearch store: connecting, creating the schema, partitions, migrations, retention.
+
+Every stage reaches the index through here, so "which cluster, which index, which version" is
+decided in one place. Only server-core APIs are used (no _reindex, no painless, no ILM).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, AuthenticationException, Elasticsearch, NotFoundError
+
+from adwatch import schema
+from adwatch.bulk import BulkReport, BulkWriter, replace
+from adwatch.config import Settings
+from adwatch.engine import EmbeddedNode
+
+log = logging.getLogger(__name__)
+
+
+class StoreUnavailable(Exception):
+    """Elasticsearch cannot be reached or refuses us; the message names the URL and what to do."""
+
+
+def embedded_node(settings: Settings) -> EmbeddedNode:
+    return EmbeddedNode(settings.engine_dir, settings.cache_dir, heap=settings.engine_heap)
+
+
+def resolve_url(settings: Settings) -> str:
+    """The cluster URL: ADWATCH_ES_URL when set, else the running embedded node."""
+    if settings.es_url:
+        return settings.es_url.rstrip("/")
+    state = embedded_node(settings).state()
+    if state is None:
+        raise StoreUnavailable(
+            "No Elasticsearch to talk to: ADWATCH_ES_URL is not set and the embedded node is not running "
+            f"(no live node in {settings.engine_dir}). Start it with `adwatch engine start`, or set "
+            "ADWATCH_ES_URL to your cluster."
+        )
+    return state.url
+
+
+def connect(settings: Settings, url: str | None = None) -> Elasticsearch:
+    """A client for the configured cluster, checked with one health call before it is returned."""
+    url = url or resolve_url(settings)
+    options: dict = {"request_timeout": settings.es_timeout_s, "retry_on_timeout": True, "max_retries": 3}
+    if settings.es_api_key:
+        options["api_key"] = settings.es_api_key
+    elif settings.es_username:
+        options["basic_auth"] = (settings.es_username, settings.es_password)
+    if settings.es_ca_certs:
+        if not Path(settings.es_ca_certs).is_file():
+            raise StoreUnavailable(f"ADWATCH_ES_CA_CERTS points at {settings.es_ca_certs}, which is not a file.")
+        options["ca_certs"] = settings.es_ca_certs
+    client = Elasticsearch(url, **options)
+    try:
+        client.options(request_timeout=min(10.0, settings.es_timeout_s), max_retries=0).cluster.health()
+    except AuthenticationException as exc:
+        raise StoreUnavailable(
+            f"Elasticsearch at {url} refused our credentials ({exc.meta.status}); check ADWATCH_ES_API_KEY or "
+            "ADWATCH_ES_USERNAME / ADWATCH_ES_PASSWORD."
+        ) from exc
+    except (TransportConnectionError, ConnectionTimeout) as exc:
+        raise StoreUnavailable(
+            f"Cannot reach Elasticsearch at {url} ({type(exc).__name__}). Is it running? Start the embedded node "
+            "with `adwatch engine start`, or fix ADWATCH_ES_URL. Nothing was written."
+        ) from exc
+    except ApiError as exc:
+        raise StoreUnavailable(f"Elasticsearch at {url} answered {exc.meta.status} to a health check: {exc}.") from exc
+    return client
+
+
+def month_of(when: datetime | date | str) -> str:
+    """'YYYY.MM' of a timestamp (ISO string or date), the ads partition it belongs to."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    return f"{when.year:04d}.{when.month:02d}"
+
+
+class Store:
+    """Schema and index management for one deployment prefix on one cluster."""
+
+    def __init__(self, client: Elasticsearch, prefix: str = "adwatch") -> None:
+        self.client = client
+        self.names = schema.IndexNames(prefix)
+
+    @property
+    def ads(self) -> str:
+        return self.names.alias("ads")
+
+    @property
+    def clusters(self) -> str:
+        return self.names.alias("clusters")
+
+    @property
+    def runs(self) -> str:
+        return self.names.alias("runs")
+
+    # ------------------------------------------------------------------ schema
+
+    def ensure_schema(self) -> list[str]:
+        """Create or update templates, and create the clusters and runs indices; idempotent.
+
+        Returns what was created, for the CLI to show.
+        """
+        created: list[str] = []
+        self._put_ads_template(schema.VERSIONS["ads"])
+        # The current month's partition always exists, so the ads alias resolves even before any crawl.
+        if not self.client.indices.exists_alias(name=self.ads):
+            index = self.ads_partition(now_utc())
+            self.client.indices.create(index=index)
+            created.append(index)
+        for kind in ("clusters", "runs"):
+            alias = self.names.alias(kind)
+            if not self.client.indices.exists_alias(name=alias):
+                index = self.names.versioned(kind)
+                self._create_index(kind, index, alias)
+                created.append(index)
+        return created
+
+    def _put_ads_template(self, version: int) -> None:
+        # A composable template makes each new monthly partition join the read alias by itself.
+        pattern = f"{self.names.versioned('ads', version)}-*"
+        self.client.indices.put_index_template(
+            name=self.names.versioned("ads", version),
+            index_patterns=[pattern],
+            priority=100,
+            template={"settings": schema.settings(), "mappings": schema.mapping("ads"),
+                      "aliases": {self.ads: {}}},
+            meta={"managed_by": "adwatch", "kind": "ads", "version": version},
+        )
+
+    def _create_index(self, kind: str, index: str, alias: str | None, write_alias: bool = True) -> None:
+        aliases = {alias: {"is_write_index": True} if write_alias else {}} if alias else None
+        self.client.indices.create(index=index, settings=schema.settings(), mappings=schema.mapping(kind),
+                                   aliases=aliases)
+
+    def ads_partition(self, first_seen: datetime | date | str) -> str:
+        """Concrete ads index for an ad first seen at `first_seen`; created from the template on first write."""
+        return self.names.ads_partition(month_of(first_seen))
+
+    def ads_partitions(self) -> list[str]:
+        """Every concrete ads index behind the alias, oldest month first."""
+        try:
+            found = self.client.indices.get_alias(name=self.ads)
+        except NotFoundError:
+            return []
+        return sorted(found.body, key=lambda name: name.rsplit("-", 1)[-1])
+
+    def refresh(self) -> None:
+        self.client.indices.refresh(index=f"{self.names.prefix}-*")
+
+    # ------------------------------------------------------------------ migration
+
+    def migrate(self, kind: str, to_version: int, transform: Callable[[dict], dict] | None = None,
+                mapping: dict | None = None, delete_old: bool = False) -> BulkReport:
+        """Copy a non-partitioned kind into a new versioned index and swap its alias atomically.
+
+        Readers see the old index until the single `_aliases` call switches them; a failed copy
+        leaves the alias untouched and the new index in place for inspection.
+        """
+        if kind == "ads":
+            raise ValueError("ads are partitioned: migrate them with migrate_ads_partitions")
+        alias = self.names.alias(kind)
+        old = list(self.client.indices.get_alias(name=alias).body)
+        new = self.names.versioned(kind, to_version)
+        self.client.indices.create(index=new, settings=schema.settings(),
+                                   mappings=mapping or schema.mapping(kind))
+        report = BulkWriter(self.client).write(
+            replace(new, hit["_id"], transform(hit["_source"]) if transform else hit["_source"])
+            for hit in self.scan(alias)
+        )
+        if report.failed:
+            raise RuntimeError(f"migration of {alias} to {new} failed for {report.failed} documents "
+                               f"(first: {report.errors[:3]}); the alias still points at {old}.")
+        actions = [{"remove": {"index": name, "alias": alias}} for name in old]
+        actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
+        self.client.indices.update_aliases(actions=actions)
+        if delete_old:
+            self.client.indices.delete(index=",".join(old))
+        return report
+
+    def scan(self, index: str, query: dict | None = None, page: int = 1000,
+             source: list[str] | bool = True) -> Iterator[dict]:
+        """Every hit of `query` in `index`, through a point in time and search_after (bounded memory)."""
+        pit = self.client.open_point_in_time(index=index, keep_alive="2m")["id"]
+        try:
+            after = None
+            while True:
+                resp = self.client.search(
+                    pit={"id": pit, "keep_alive": "2m"}, query=query or {"match_all": {}}, size=page,
+                    sort=["_shard_doc"], search_after=after, source=source,
+                )
+                hits = resp["hits"]["hits"]
+                if not hits:
+                    return
+                pit = resp.get("pit_id", pit)
+                yield from hits
+                after = hits[-1]["sort"]
+        finally:
+            self.client.close_point_in_time(id=pit)
+
+    # ------------------------------------------------------------------ retention
+
+    def drop_ads_before(self, month: str) -> list[str]:
+        """Delete ads partitions for months strictly before `month` ('YYYY.MM'); returns what was dropped.
+
+        Retention is whole-index deletion: cheap, immediate, and nothing of the dropped ads stays.
+        """
+        if not re.fullmatch(r"\d{4}\.\d{2}", month):
+            raise ValueError(f"month must look like 2026.01, got {month!r}")
+        doomed = [name for name in self.ads_partitions() if name.rsplit("-", 1)[-1] < month]
+        if doomed:
+            self.client.indices.delete(index=",".join(doomed))
+        return doomed
+
+    # ------------------------------------------------------------------ status
+
+    def counts(self) -> dict[str, int]:
+        """Documents per alias (0 when an alias does not exist yet)."""
+        out = {}
+        for alias in (self.ads, self.clusters, self.runs):
+            try:
+                out[alias] = self.client.count(index=alias)["count"]
+            except NotFoundError:
+                out[alias] = 0
+        return out
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

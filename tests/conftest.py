@@ -1,0 +1,64 @@
+"""Session-wide real services: one embedded Elasticsearch node for the whole suite.
+
+The node is fetched through Maven (cached), started on free loopback ports with a fresh data
+directory, and always stopped at the end. Tests isolate themselves by index prefix, not by node.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from adwatch.config import load_settings
+from adwatch.engine import EmbeddedNode
+from adwatch.store import Store, connect
+
+
+@pytest.fixture(scope="session")
+def es_node():
+    """A running embedded node: yields its NodeState (url, pid, version)."""
+    settings = load_settings()
+    # Under /tmp, not pytest's tmp_path: the node may run as an unprivileged user that cannot
+    # enter root's private pytest directories.
+    node_dir = Path(tempfile.mkdtemp(prefix="adwatch-test-node-"))
+    node = EmbeddedNode(node_dir, settings.cache_dir, heap="512m")
+    try:
+        yield node.start()
+    finally:
+        node.stop()
+        shutil.rmtree(node_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def es_settings(es_node):
+    return load_settings(es_url=es_node.url)
+
+
+@pytest.fixture
+def store(es_settings):
+    """A Store on the session node with an index prefix of its own, removed afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    client = connect(es_settings)
+    st = Store(client, prefix)
+    yield st
+    # Deleting by wildcard is refused (action.destructive_requires_name), so name each one.
+    indices = list(client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
+    if indices:
+        client.indices.delete(index=",".join(indices))
+    templates = client.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*")
+    for template in templates.body.get("index_templates", []):
+        client.indices.delete_index_template(name=template["name"])
+    client.close()
+
+
+@pytest.fixture
+def cli_env(es_node):
+    """Environment for running the `adwatch` command against the session node."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADWATCH_")}
+    env["ADWATCH_ES_URL"] = es_node.url
+    return env

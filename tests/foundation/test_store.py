@@ -1,0 +1,157 @@
+"""The store against the real embedded node: schema, upserts, bulk errors, queries, aliases, retention."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from elasticsearch.dsl import A, Q, Search
+
+from adwatch.bulk import BulkWriter, replace, upsert
+from adwatch.store import Store
+
+T0 = datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc)
+
+
+def ad(site: str, ad_id: str, **fields) -> dict:
+    doc = {"site": site, "ad_id": ad_id, "title": f"Ad {ad_id}", "body": "Friendly staff wanted",
+           "city": "Leeds", "country": "GB", "first_seen": T0.isoformat(), "last_seen": T0.isoformat(),
+           "status": "active", "enrich": {"status": "pending"}}
+    doc.update(fields)
+    return doc
+
+
+def write(store: Store, actions) -> object:
+    return BulkWriter(store.client, refresh="wait_for").write(actions)
+
+
+def test_mapping_round_trip(store: Store):
+    store.ensure_schema()
+    doc = ad("demo-html", "H1", price=120.5, currency="GBP", location={"lat": 53.8, "lon": -1.55},
+             images=[{"url": "http://127.0.0.1/i.jpg", "sha256": "ab" * 32, "phash": "f" * 16, "width": 640,
+                      "height": 480, "hash_bands": ["0:ffff"]}],
+             contacts=[{"kind": "phone", "value": "07700 900123", "normalised": "+447700900123",
+                        "start": 10, "end": 22, "placeholder": False}],
+             identifiers=["+447700900123"], links=[{"ad": "demo-js:J9", "evidence": "image", "score": 0.97}])
+    index = store.ads_partition(T0)
+    report = write(store, [replace(index, "demo-html:H1", doc)])
+    assert report.failed == 0
+    got = store.client.get(index=index, id="demo-html:H1")["_source"]
+    assert got == doc
+    mapping = store.client.indices.get_mapping(index=index)[index]["mappings"]
+    assert mapping["dynamic"] == "strict"
+    assert mapping["properties"]["location"]["type"] == "geo_point"
+    assert mapping["properties"]["contacts"]["properties"]["normalised"]["type"] == "keyword"
+    assert mapping["properties"]["first_seen"]["type"] == "date"
+
+
+def test_same_upsert_twice_gives_one_document_with_updated_fields(store: Store):
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    first = ad("demo-html", "H2", price=100.0)
+    write(store, [upsert(index, "demo-html:H2", first, on_insert={"first_seen": T0.isoformat(), "edits": 0})])
+    later = (T0 + timedelta(days=3)).isoformat()
+    change = {"price": 80.0, "last_seen": later}
+    for _ in range(2):
+        write(store, [upsert(index, "demo-html:H2", change, on_insert={"first_seen": later, "edits": 0})])
+    assert store.client.count(index=store.ads, query={"term": {"ad_id": "H2"}})["count"] == 1
+    got = store.client.get(index=index, id="demo-html:H2")["_source"]
+    assert got["price"] == 80.0 and got["last_seen"] == later
+    assert got["first_seen"] == T0.isoformat()  # on_insert fields are never overwritten
+
+
+def test_bulk_batch_with_one_invalid_doc_reports_it_and_indexes_the_rest(store: Store):
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    good = [replace(index, f"demo-html:G{i}", ad("demo-html", f"G{i}")) for i in range(5)]
+    bad = replace(index, "demo-html:BAD", ad("demo-html", "BAD", colour="red"))  # not in the strict mapping
+    report = write(store, good[:2] + [bad] + good[2:])
+    assert (report.ok, report.failed) == (5, 1)
+    assert [e.id for e in report.errors] == ["demo-html:BAD"]
+    assert report.errors[0].status == 400 and "strict_dynamic_mapping" in report.errors[0].reason
+    assert store.client.count(index=store.ads)["count"] == 5
+
+
+def test_bulk_writer_streams_a_large_lazy_input_in_chunks(store: Store):
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    actions = (replace(index, f"demo-html:L{i}", ad("demo-html", f"L{i}")) for i in range(3000))
+    report = BulkWriter(store.client, chunk_docs=250).write(actions)
+    store.refresh()
+    assert (report.ok, report.failed) == (3000, 0)
+    assert store.client.count(index=store.ads)["count"] == 3000
+
+
+def test_search_with_terms_aggregation_and_date_histogram(store: Store):
+    store.ensure_schema()
+    docs = []
+    for i in range(12):
+        seen = T0 + timedelta(days=i % 3)
+        site = "demo-html" if i % 4 else "demo-js"
+        docs.append(ad(site, f"S{i}", first_seen=seen.isoformat(),
+                       body="Waitress wanted abroad, visa arranged" if i < 5 else "Sofa for sale"))
+    write(store, [replace(store.ads_partition(d["first_seen"]), f"{d['site']}:{d['ad_id']}", d) for d in docs])
+
+    search = Search(using=store.client, index=store.ads).query(Q("match", body="visa abroad")).extra(size=20)
+    search.aggs.bucket("sites", A("terms", field="site"))
+    search.aggs.bucket("per_day", A("date_histogram", field="first_seen", calendar_interval="day"))
+    resp = search.execute()
+
+    assert sorted(h.ad_id for h in resp) == sorted(f"S{i}" for i in range(5))
+    sites = {b.key: b.doc_count for b in resp.aggregations.sites.buckets}
+    assert sites == {"demo-html": 3, "demo-js": 2}  # S0 and S4 are demo-js
+    per_day = [b.doc_count for b in resp.aggregations.per_day.buckets]
+    assert per_day == [2, 2, 1]  # days 0,1,2 of S0..S4
+
+
+def test_ads_are_partitioned_by_month_and_retention_drops_old_months(store: Store):
+    store.ensure_schema()
+    months = [datetime(2026, m, 15, tzinfo=timezone.utc) for m in (1, 2, 3)]
+    write(store, [replace(store.ads_partition(m), f"demo-html:M{m.month}", ad("demo-html", f"M{m.month}",
+                                                                               first_seen=m.isoformat()))
+                  for m in months])
+    partitions = store.ads_partitions()
+    for m in ("2026.01", "2026.02", "2026.03"):
+        assert any(p.endswith(m) for p in partitions)
+    assert store.client.count(index=store.ads)["count"] == 3
+
+    dropped = store.drop_ads_before("2026.03")
+    assert sorted(p.rsplit("-", 1)[-1] for p in dropped) == ["2026.01", "2026.02"]
+    remaining = [h["_source"]["ad_id"] for h in store.scan(store.ads)]
+    assert remaining == ["M3"]
+
+
+def test_alias_swap_to_a_new_index_version(store: Store):
+    store.ensure_schema()
+    old_index = store.names.versioned("clusters", 1)
+    write(store, [replace(store.clusters, f"c{i}", {"cluster_id": f"c{i}", "size": i + 2}) for i in range(4)])
+
+    new_mapping = store.client.indices.get_mapping(index=old_index)[old_index]["mappings"]
+    new_mapping["properties"]["risk"] = {"type": "float"}
+    report = store.migrate("clusters", 2, transform=lambda d: {**d, "risk": d["size"] / 10},
+                           mapping=new_mapping)
+    store.refresh()
+
+    assert report.ok == 4
+    assert list(store.client.indices.get_alias(name=store.clusters).body) == [store.names.versioned("clusters", 2)]
+    got = store.client.get(index=store.clusters, id="c3")["_source"]
+    assert got == {"cluster_id": "c3", "size": 5, "risk": 0.5}
+    # Writes through the alias land in the new version.
+    write(store, [replace(store.clusters, "c9", {"cluster_id": "c9", "size": 9, "risk": 0.9})])
+    assert store.client.count(index=store.names.versioned("clusters", 2))["count"] == 5
+    assert store.client.count(index=old_index)["count"] == 4
+
+
+def test_ensure_schema_is_idempotent(store: Store):
+    first = store.ensure_schema()
+    second = store.ensure_schema()
+    assert len(first) == 3 and second == []
+    assert store.counts() == {store.ads: 0, store.clusters: 0, store.runs: 0}
+
+
+def test_run_error_counts_map_as_numbers(store: Store):
+    store.ensure_schema()
+    write(store, [replace(store.runs, "r1", {"run_id": "r1", "site": "demo-html", "status": "finished",
+                                             "errors": {"http_429": 3, "parse_error": 1},
+                                             "scrapy_stats": {"downloader/request_count": 10}})])
+    resp = store.client.search(index=store.runs, size=0, aggs={"e": {"sum": {"field": "errors.http_429"}}})
+    assert resp["aggregations"]["e"]["value"] == 3
