@@ -1,0 +1,30 @@
+"""The Contact record: one identifier found in an ad's text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ContactKind = Literal["phone", "email", "handle", "url"]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An identifier as written in the ad and in the form used for linking.
+
+    kind: 'phone' | 'email' | 'handle' | 'url'.
+    value: the exact substring of the original text, ``text[span[0]:span[1]]``.
+    normalised: the linking key — E.164 for phones ('+15551234567'; national digits only when the
+        ad's country is unknown and no country code was written), lower-cased address for emails,
+        'platform:name' for handles ('telegram:jane_doe', 'whatsapp:+15551234567'), lower-cased
+        host + path without scheme or 'www.' for URLs.
+    span: half-open (start, end) character offsets into the ORIGINAL text.
+    placeholder: True for dummy phones (all one digit, 123-456-7890, ...): still extracted, because
+        hub detection needs them, but never trusted as evidence on their own.
+    """
+
+    kind: ContactKind
+    value: str
+    normalised: str
+    span: tuple[int, int]
+    placeholder: bool = False

@@ -1,0 +1,193 @@
+"""Contacts in ad text: phones, emails, messaging handles and URLs, each with its span.
+
+Everything is matched on `fold_with_offsets(text)` (lower case, emoji/fullwidth digits plain) and
+reported with spans into the original text. Phones are delegated to `enrich.phones`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from enrich.contact import Contact
+from enrich.normalise import FoldedText, fold_with_offsets
+from enrich.phones import extract_phones
+
+# --- emails --------------------------------------------------------------------------------------
+
+_LOCAL = r"[a-z0-9](?:[a-z0-9._%+\-]{0,62}[a-z0-9_])?"
+_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+_OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
+_AT = rf"(?:\s*@\s*|\s*{_OPEN}\s*at\s*{_CLOSE}\s*|\s+at\s+)"
+_DOT = rf"(?:\.|\s*{_OPEN}\s*dot\s*{_CLOSE}\s*|\s+dot\s+)"
+# Spelled-out forms need a known top-level domain: "meet me at noon dot" must not be an email.
+_KNOWN_TLDS = (
+    "com|net|org|edu|gov|info|biz|io|me|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|ru|"
+    "br|mx|ar|in|jp|cn|kr|xyz|online|site|email|mail|live|app|pro|club"
+)
+EMAIL_PATTERN = re.compile(
+    rf"(?<![a-z0-9._%+\-])(?:{_LOCAL}(?:{_DOT}{_LOCAL})*{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_KNOWN_TLDS})"
+    rf"|{_LOCAL}@{_LABEL}(?:\.{_LABEL})*\.[a-z]{{2,24}})(?![a-z0-9\-])"
+)
+_AT_FORM = re.compile(_AT)
+_DOT_FORM = re.compile(_DOT)
+
+
+def _normalise_email(matched: str) -> str:
+    return re.sub(r"\s+", "", _DOT_FORM.sub(".", _AT_FORM.sub("@", matched)))
+
+
+# --- URLs ----------------------------------------------------------------------------------------
+
+URL_PATTERN = re.compile(
+    rf"(?:\bhttps?://|\bwww\.)[^\s<>\"']+"
+    rf"|(?<![@\w.\-])(?:{_LABEL}\.)+(?:{_KNOWN_TLDS}|ly|gg|tv|me)\b(?:/[^\s<>\"']*)?"
+)
+_URL_TRAILING = ".,;:!?)]}'\""
+
+
+def _normalise_url(matched: str) -> str:
+    url = re.sub(r"^(?:https?://)?(?:www\.)?", "", matched)
+    return url.rstrip("/")
+
+
+# --- handles -------------------------------------------------------------------------------------
+
+_PLATFORM_WORDS = {
+    "telegram": r"telegram|telegr|tlgrm|tg",
+    "whatsapp": r"whats\s?app|whatsap|watsapp|wapp|wa",
+    "signal": r"signal",
+    "instagram": r"instagram|insta|ig",
+    "snapchat": r"snapchat|snap|sc",
+    "kik": r"kik",
+    "wechat": r"wechat|weixin",
+    "twitter": r"twitter",
+    "onlyfans": r"onlyfans",
+}
+_PLATFORM_LINKS = {
+    "telegram": r"(?:t|telegram)\.me/",
+    "whatsapp": r"wa\.me/|api\.whatsapp\.com/send\?phone=",
+    "signal": r"signal\.me/#p/",
+    "instagram": r"instagram\.com/",
+    "snapchat": r"snapchat\.com/add/",
+    "kik": r"kik\.me/",
+    "twitter": r"(?:twitter|x)\.com/",
+    "onlyfans": r"onlyfans\.com/",
+}
+_NAME = r"[a-z0-9_](?:[a-z0-9_.\-]{1,30}[a-z0-9_])"
+_NOT_NAMES = frozenset(
+    "me only is or and the for to at on now please pls too also here available same id name "
+    "username user handle account only24 call text msg message dm add contact me: via with "
+    "just first".split()
+)
+_KEYWORD_HANDLE = re.compile(
+    rf"\b(?P<platform>{'|'.join(f'(?P<{p}>{w})' for p, w in _PLATFORM_WORDS.items())})\b"
+    rf"(?:\s*(?:id|user(?:name)?|handle|name)\b)?\s*(?:[:=\-–>]+|\bis\b|\bme\b)?\s*(?P<at>@)?\s*(?P<name>{_NAME})(?![\w])"
+)
+_LINK_HANDLE = re.compile(
+    rf"(?:\bhttps?://)?(?:www\.)?(?:{'|'.join(f'(?P<{p}>{w})' for p, w in _PLATFORM_LINKS.items())})"
+    rf"(?P<name>\+?{_NAME})"
+)
+_BARE_HANDLE = re.compile(rf"(?<![\w.@])@(?P<name>{_NAME})(?![\w@])")
+_PHONE_PLATFORMS = {"whatsapp", "signal", "telegram"}
+_PHONE_KEYWORD = re.compile(rf"\b(?:{'|'.join(f'(?P<{p}>{_PLATFORM_WORDS[p]})' for p in sorted(_PHONE_PLATFORMS))})\b")
+
+
+def _platform(match: re.Match[str]) -> str:
+    return next(p for p in _PLATFORM_WORDS | _PLATFORM_LINKS if match.groupdict().get(p))
+
+
+def _handles(text: str, folded: FoldedText, phones: list[Contact], taken: list[tuple[int, int]]) -> list[Contact]:
+    ftext = folded.text
+    found: list[Contact] = []
+
+    def add(platform: str, name: str, fstart: int, fend: int) -> None:
+        span = folded.source_span(fstart, fend)
+        if any(a < span[1] and span[0] < b for a, b in taken):
+            return
+        taken.append(span)
+        found.append(Contact("handle", text[span[0] : span[1]], f"{platform}:{name}", span))
+
+    # Phone-based handles first: "WhatsApp: +1 555 ..." names the phone the platform uses.
+    for keyword in _PHONE_KEYWORD.finditer(ftext):
+        kspan = folded.source_span(*keyword.span())
+        following = [p for p in phones if 0 <= p.span[0] - kspan[1] <= 12 and not p.placeholder]
+        if following:
+            phone = following[0]
+            platform = _platform(keyword)
+            span = (kspan[0], phone.span[1])
+            taken.append(span)
+            found.append(Contact("handle", text[span[0] : span[1]], f"{platform}:{phone.normalised}", span))
+    for match in _LINK_HANDLE.finditer(ftext):
+        platform = _platform(match)
+        name = match.group("name")
+        if name.lstrip("+").isdigit() and platform in _PHONE_PLATFORMS:
+            name = "+" + name.lstrip("+")
+        add(platform, name, *match.span())
+    for match in _KEYWORD_HANDLE.finditer(ftext):
+        name = match.group("name")
+        if name in _NOT_NAMES or name.isdigit() or (not match.group("at") and len(name) < 4):
+            continue
+        add(_platform(match), name, *match.span())
+    return found
+
+
+def extract_contacts(text: str, country: str | None) -> list[Contact]:
+    """All contacts in `text`, ordered by position: phones, emails, handles, URLs.
+
+    country: ISO alpha-2 region of the ad, used to read national phone numbers (see
+        `enrich.phones.extract_phones`). Handles are normalised as 'platform:name'; a platform
+        followed by a phone gives 'platform:+E164' (e.g. 'whatsapp:+15551234567') in addition to
+        the phone itself. A bare '@name' with no platform is 'at:name'. Spans do not overlap within
+        one kind; a phone inside an email address or URL is not reported as a phone.
+    Non-string input gives [].
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    folded = fold_with_offsets(text)
+    ftext = folded.text
+    contacts: list[Contact] = []
+    taken: list[tuple[int, int]] = []
+
+    for match in EMAIL_PATTERN.finditer(ftext):
+        span = folded.source_span(*match.span())
+        taken.append(span)
+        contacts.append(Contact("email", text[span[0] : span[1]], _normalise_email(match.group()), span))
+
+    url_spans: list[tuple[int, int]] = []
+    urls: list[Contact] = []
+    for match in URL_PATTERN.finditer(ftext):
+        start, end = match.span()
+        while end > start and ftext[end - 1] in _URL_TRAILING:
+            end -= 1
+        span = folded.source_span(start, end)
+        if any(a < span[1] and span[0] < b for a, b in taken):
+            continue
+        url_spans.append(span)
+        urls.append(Contact("url", text[span[0] : span[1]], _normalise_url(ftext[start:end]), span))
+
+    phones = [
+        phone
+        for phone in extract_phones(text, country, folded)
+        if not any(a < phone.span[1] and phone.span[0] < b for a, b in taken)
+        and not _inside_non_phone_url(phone, urls)
+    ]
+    contacts.extend(phones)
+    contacts.extend(urls)
+
+    handle_taken = list(taken)
+    contacts.extend(_handles(text, folded, phones, handle_taken))
+    for match in _BARE_HANDLE.finditer(ftext):
+        span = folded.source_span(*match.span())
+        if any(a < span[1] and span[0] < b for a, b in handle_taken):
+            continue
+        contacts.append(Contact("handle", text[span[0] : span[1]], f"at:{match.group('name')}", span))
+    contacts.sort(key=lambda c: (c.span, c.kind))
+    return contacts
+
+
+def _inside_non_phone_url(phone: Contact, urls: list[Contact]) -> bool:
+    """A digit run inside a URL is a phone only for phone links (wa.me/<number>, signal.me/#p/+<number>)."""
+    for url in urls:
+        if url.span[0] <= phone.span[0] and phone.span[1] <= url.span[1]:
+            return not re.match(r"(?:wa\.me|api\.whatsapp\.com|signal\.me)/", url.normalised)
+    return False

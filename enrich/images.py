@@ -1,0 +1,135 @@
+"""Perceptual image hashes for linking ads that reuse photos, and keys for Hamming-radius search.
+
+Every image takes the same path: decode with Pillow (pixel limit checked before decoding, Pillow's
+decompression-bomb check turned into an error), EXIF orientation applied, transparency flattened
+onto white, converted to RGB and then to 8-bit greyscale, then reduced once to 32x32 (pHash) and
+9x8 (dHash) with Lanczos. Mirrored hashes come from mirroring those reduced images, so a
+horizontally flipped copy of a photo matches the original's `phash_flip` / `dhash_flip`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import imagehash
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+DEFAULT_MAX_PIXELS = 40_000_000
+"""Largest image (width x height) that is decoded; bigger ones are rejected unread."""
+
+_EXIF_ORIENTATION = 0x0112
+
+ImageErrorReason = Literal["empty", "not-an-image", "too-many-pixels", "decompression-bomb", "truncated", "corrupt"]
+
+
+@dataclass(frozen=True)
+class ImageHashes:
+    """64-bit perceptual hashes as 16-char lower-case hex, plus the decoded size in pixels.
+
+    width/height are after EXIF transpose. `*_flip` are the hashes of the horizontally mirrored image.
+    """
+
+    phash: str
+    dhash: str
+    phash_flip: str
+    dhash_flip: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ImageError:
+    """Why an image could not be hashed; `detail` names the decoder's complaint for a person to read."""
+
+    reason: ImageErrorReason
+    detail: str
+
+
+def image_hashes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHashes | ImageError:
+    """Hash image bytes; never raises for bad input, returns `ImageError` instead.
+
+    Reasons: 'empty' (no bytes), 'not-an-image' (format not recognised), 'too-many-pixels'
+    (width x height > max_pixels, checked from the header before decoding), 'decompression-bomb'
+    (Pillow's own bomb check), 'truncated' (data ends early), 'corrupt' (any other decode failure).
+    """
+    if not data:
+        return ImageError("empty", "no image bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    return ImageError(
+                        "too-many-pixels", f"{width}x{height} = {width * height} pixels exceeds the limit of {max_pixels}"
+                    )
+                image.load()
+                grey = _greyscale(image)
+    except UnidentifiedImageError as error:
+        return ImageError("not-an-image", str(error))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        return ImageError("decompression-bomb", str(error))
+    except OSError as error:
+        reason: ImageErrorReason = "truncated" if "truncated" in str(error).lower() else "corrupt"
+        return ImageError(reason, str(error))
+    except (ValueError, SyntaxError, EOFError, IndexError, TypeError, MemoryError) as error:
+        # Pillow plugins raise these on malformed headers and chunks.
+        return ImageError("corrupt", f"{type(error).__name__}: {error}")
+    return _hashes(grey)
+
+
+def _greyscale(image: Image.Image) -> Image.Image:
+    """The one preprocessing path: EXIF transpose, alpha flattened on white, RGB, then greyscale."""
+    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return image.convert("L")
+
+
+def _hashes(grey: Image.Image) -> ImageHashes:
+    # reducing_gap: box-reduce by an integer factor first, then Lanczos; ~6x faster than a plain
+    # Lanczos resize of a 640x480 photo, and the same hashes on our test photos (bench/enrich_speed.py).
+    small_p = grey.resize((32, 32), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    small_d = grey.resize((9, 8), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # imagehash resizes to these same sizes internally, so passing reduced images changes nothing.
+    return ImageHashes(
+        phash=str(imagehash.phash(small_p)),
+        dhash=str(imagehash.dhash(small_d)),
+        phash_flip=str(imagehash.phash(ImageOps.mirror(small_p))),
+        dhash_flip=str(imagehash.dhash(ImageOps.mirror(small_d))),
+        width=grey.width,
+        height=grey.height,
+    )
+
+
+def hamming(a_hex: str, b_hex: str) -> int:
+    """Number of differing bits between two equal-length hex hashes (0..64 for our 16-char hashes).
+
+    Raises ValueError for hashes of different lengths or non-hex input: that is a programming error.
+    """
+    if len(a_hex) != len(b_hex):
+        raise ValueError(f"hashes differ in length: {a_hex!r} vs {b_hex!r}")
+    return (int(a_hex, 16) ^ int(b_hex, 16)).bit_count()
+
+
+def hash_band_keys(hex_hash: str, parts: int = 4, prefix: str = "p") -> list[str]:
+    """Split a hash into `parts` contiguous bit chunks as keywords '<prefix><parts>.<i>:<chunk hex>'.
+
+    Pigeonhole: two hashes within Hamming distance r < parts agree exactly on at least one chunk, so
+    a terms query on these keys finds every hash within radius parts - 1 (and, in practice, most at
+    larger distances). 64 bits must divide evenly: parts in {1, 2, 4, 8, 16}; other values raise.
+    Use different prefixes ('p' for pHash, 'd' for dHash) so keys of different hashes never mix.
+    """
+    bits = len(hex_hash) * 4
+    if parts <= 0 or bits % parts or (bits // parts) % 4:
+        raise ValueError(f"cannot split a {bits}-bit hash into {parts} hex-aligned parts")
+    width = len(hex_hash) // parts
+    return [f"{prefix}{parts}.{i}:{hex_hash[i * width : (i + 1) * width]}" for i in range(parts)]

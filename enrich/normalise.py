@@ -1,0 +1,176 @@
+"""Text normalisation: fold ad text so that cosmetic variations compare equal.
+
+Two layers:
+
+* `fold_with_offsets` — character-level folding (NFKC, case, accents, emoji digits, decorative
+  emoji to spaces) that remembers where each output character came from, so identifier
+  extraction can report spans into the *original* text.
+* `normalise_text` — the folded text plus word-level repairs (leetspeak) and collapsed
+  whitespace; this is what text signatures and text comparison see.
+
+The caller keeps the original text; nothing here mutates or stores it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_MAX_CHARS = 20_000
+"""Longest text (in characters, after decoding) that is normalised; longer input is cut and noted."""
+
+# Keycap ten has no digit value in Unicode; every other emoji digit is a base digit plus
+# U+FE0F / U+20E3 (dropped as marks) or carries a digit value (circled, fullwidth, ...).
+_SPECIAL_CHARS = {"\U0001f51f": "10"}
+_ASCII_CONTROLS = {i: " " for i in range(32) if chr(i) not in "\t\n\r"} | {127: " "}
+_DROPPED_CATEGORIES = {"Mn", "Me", "Cf"}  # combining marks, keycap/VS16/ZWJ formatting
+_SPACE_CATEGORIES = {"So", "Sk", "Cs", "Co", "Cn", "Cc", "Zl", "Zp"}  # emoji, symbols, junk
+
+
+@dataclass(frozen=True)
+class FoldedText:
+    """Folded text plus, for every folded character, the index of the original character it came from.
+
+    `origins is None` means the identity mapping (pure ASCII input: folding only lower-cased it).
+    """
+
+    text: str
+    origins: tuple[int, ...] | None
+    source_length: int
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the half-open folded range [start, end) to a half-open range in the original text.
+
+        The end covers any characters dropped after the last folded one (keycap marks, variation
+        selectors), so a span around "5️⃣" covers all three code points.
+        """
+        if self.origins is None:
+            return start, end
+        if start >= end:
+            at = self.origins[start] if start < len(self.origins) else self.source_length
+            return at, at
+        source_start = self.origins[start]
+        if end < len(self.origins):
+            source_end = max(self.origins[end - 1] + 1, self.origins[end])
+        else:
+            source_end = self.source_length
+        return source_start, source_end
+
+
+@dataclass(frozen=True)
+class NormalisedText:
+    """Normalised text and what happened on the way.
+
+    `notes` are short machine-readable strings such as ``"truncated:25000>20000"``,
+    ``"not-text:NoneType"``, ``"decoded-bytes"``, ``"empty"``; the worker copies them to the ad's
+    enrichment notes.
+    """
+
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=65_536)
+def _fold_char(char: str) -> str:
+    """Fold one non-ASCII code point: digits to ASCII, accents and marks dropped, emoji to a space."""
+    if char in _SPECIAL_CHARS:
+        return _SPECIAL_CHARS[char]
+    category = unicodedata.category(char)
+    if category in _DROPPED_CATEGORIES:
+        return ""
+    digit = unicodedata.digit(char, None)
+    if digit is not None:
+        return str(digit)
+    if category in _SPACE_CATEGORIES:
+        return " "
+    if category.startswith("Z"):
+        return " "
+    decomposed = unicodedata.normalize("NFKD", char)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = unicodedata.normalize("NFKC", stripped).casefold()
+    # Compatibility decompositions can surface symbols (e.g. "℡" -> "TEL" is fine, "㉑" -> "21").
+    return "".join(
+        c if c.isascii() or unicodedata.category(c) not in _SPACE_CATEGORIES else " " for c in folded
+    )
+
+
+def fold_with_offsets(text: str) -> FoldedText:
+    """Fold `text` character by character, remembering each output character's source index.
+
+    Folding: NFKC compatibility forms, case folding, accents stripped, combining marks and format
+    characters (VS16, ZWJ, keycap U+20E3) dropped, every Unicode digit (circled ①, dingbat ➊,
+    fullwidth ５, mathematical 𝟓, Arabic-Indic ٣) mapped to its ASCII digit, keycap ten to "10",
+    emoji and other symbols replaced by one space, control characters by a space.
+    Whitespace is kept as is (collapsing it would break the offsets). Pure ASCII takes a fast path.
+    """
+    if text.isascii():
+        return FoldedText(text.lower().translate(_ASCII_CONTROLS), None, len(text))
+    pieces: list[str] = []
+    origins: list[int] = []
+    for index, char in enumerate(text):
+        if char.isascii():
+            piece = char.lower() if ord(char) >= 32 else " " if char not in "\t\n\r" else char
+        else:
+            piece = _fold_char(char)
+        if piece:
+            pieces.append(piece)
+            origins.extend([index] * len(piece))
+    return FoldedText("".join(pieces), tuple(origins), len(text))
+
+
+# --- leetspeak -----------------------------------------------------------------------------------
+
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+_TOKEN = re.compile(r"\S+")
+_UNIT_LIKE = re.compile(r"^[+\-~]?\d+(?:[.,]\d+)?[a-z]{1,5}[.,!?]*$")  # 5ft, 34dd, 2hr, 100usd, 10am
+_NOT_WORD = re.compile(r"://|^www\.|^@|@[^@]*\.|^#")  # URLs, handles, emails, hashtags keep their digits
+_INNER_BANG = re.compile(r"(?<=[a-z])!(?=[a-z])")
+
+
+def _deleet_token(token: str) -> str:
+    """Map leetspeak in a token that is mostly letters ("s3xy" -> "sexy"); leave numbers and identifiers alone."""
+    letters = sum(c.isalpha() for c in token)
+    if letters < 2:
+        return token
+    leet = sum(c in "013457@$" for c in token)
+    if leet == 0 and "!" not in token:
+        return token
+    if leet > letters or _UNIT_LIKE.match(token) or _NOT_WORD.search(token):
+        return token
+    # "!" only counts between letters ("h!gh"); a trailing "!" is punctuation.
+    token = _INNER_BANG.sub("i", token)
+    return token.translate(_LEET) if leet else token
+
+
+
+def normalise_text(text: object, max_chars: int = DEFAULT_MAX_CHARS) -> NormalisedText:
+    """Normalise ad text for signatures and comparison: folded, de-leeted, whitespace collapsed.
+
+    `text` may be anything: bytes are decoded as UTF-8 (invalid bytes replaced, noted); None and
+    other non-text values give "" with a ``not-text:<type>`` note. Input longer than `max_chars`
+    characters is cut to `max_chars` before folding, noted as ``truncated:<len>><max_chars>``.
+    Leetspeak is mapped only inside tokens that are mostly letters, so phone numbers, prices,
+    measurements ("5ft", "34dd"), emails, URLs and @handles keep their digits.
+    """
+    notes: list[str] = []
+    if isinstance(text, bytes | bytearray):
+        raw = bytes(text)
+        decoded = raw.decode("utf-8", errors="replace")
+        if "\ufffd" in decoded and b"\xef\xbf\xbd" not in raw:
+            notes.append("invalid-utf8")
+        notes.append("decoded-bytes")
+        text = decoded
+    elif not isinstance(text, str):
+        notes.append(f"not-text:{type(text).__name__}")
+        text = ""
+    if len(text) > max_chars:
+        notes.append(f"truncated:{len(text)}>{max_chars}")
+        text = text[:max_chars]
+    folded = fold_with_offsets(text).text
+    words = [_deleet_token(token) for token in _TOKEN.findall(folded)]
+    result = " ".join(words)
+    if not result:
+        notes.append("empty")
+    return NormalisedText(result, tuple(notes))

@@ -1,0 +1,262 @@
+"""Phone numbers in ad text, including the obfuscations controllers use to dodge filters.
+
+Recognised forms (all after `fold_with_offsets`, so case, emoji digits and fullwidth digits are
+already plain): digit runs with any separators ("555.123-4567", "(555) 123 4567", "555/123/4567"),
+digits as words ("five five five ...", glued "fivefivefive", "double five", "triple seven", "oh"
+and "zero"), letter lookalikes inside digit runs ("5O5", "l23", "I" for 1), numbers split by a
+filler word ("555 12.. then 34 567"), with or without a country code.
+
+Method: the text is cut into digit *units* (a digit run or a digit word); consecutive units joined
+by separators or one filler word form a *chain*; the longest sub-chains that `phonenumbers` accepts
+for the ad's country become phones. Precision guards: a unit right after a currency sign or right
+before a unit word ("150$", "22yo", "5ft") cannot start or end a phone; date-shaped and
+time-shaped runs are never part of a phone, and neither are heights ("5'6"); only numbers `phonenumbers` calls possible with a full national
+length (not "local only") count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, ValidationResult
+
+from enrich.contact import Contact
+from enrich.normalise import FoldedText, fold_with_offsets
+
+DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "nought": "0", "nil": "0",
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9", "niner": "9",
+}  # fmt: skip
+REPEAT_WORDS = {"double": 2, "triple": 3}
+_WORD_ALTERNATIVES = "|".join(sorted(DIGIT_WORDS, key=len, reverse=True))
+DIGIT_WORD_RUN = rf"(?:{_WORD_ALTERNATIVES})+"
+"""Regex for one or more glued digit words ("five", "fivefive"); callers add word boundaries."""
+
+_UNIT = re.compile(
+    # A run with a digit, or a whole 3-4 letter word of lookalikes ("Olll" in "2l3-862-Olll").
+    rf"(?P<run>[0-9oil]*[0-9][0-9oil]*|\b[oil]{{3,4}}\b)"
+    rf"|\b(?P<words>{DIGIT_WORD_RUN})\b"
+    rf"|\b(?P<repeat>double|triple)\b"
+)
+_GLUED_WORD = re.compile(_WORD_ALTERNATIVES)
+_LOOKALIKES = str.maketrans({"o": "0", "i": "1", "l": "1"})
+_SEPARATORS = r"[\s.\-\u2010-\u2015/\\()\[\]{}_,:;*+~|=#]"  # no quotes: 5'6" is a height
+_FILLERS = r"(?:then|and|dash|hyphen|next|after|plus|continue|cont|followed\s+by|space|dot|more)"
+_JOINING_GAP = re.compile(rf"{_SEPARATORS}{{0,6}}|{_SEPARATORS}{{0,4}}{_FILLERS}{_SEPARATORS}{{1,4}}")
+_CURRENCY_BEFORE = re.compile(r"(?:[$£€¥₹]|\b(?:usd|eur|gbp|cad|aud|rs|r|kr|chf))\s*$")
+_UNIT_AFTER = re.compile(
+    r"^\s*(?:[$£€¥%₹'\"]|(?:usd|eur|gbp|cad|aud|dollars?|euros?|pounds?|roses?|bucks|k|yo|y/o|yrs?|years?"
+    r"|hrs?|hours?|h|mins?|minutes?|cm|mm|m|km|kg|lbs?|ft|in|inches|dd|[a-h]{1,3}|am|pm|st|nd|rd|th|x)\b)"
+)
+_DATE_GAP = re.compile(r"^\s*[./\-]\s*$")
+_MIN_DIGITS, _MAX_DIGITS = 7, 15
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int  # folded offsets, half-open
+    end: int
+    digits: str
+
+
+def _units(folded: str) -> list[_Unit]:
+    """Digit units in order; a 'double'/'triple' word is folded into the unit after it."""
+    units: list[_Unit] = []
+    repeat: tuple[int, int] | None = None  # (start offset, count) of a pending "double"/"triple"
+    for match in _UNIT.finditer(folded):
+        start, end = match.span()
+        if match.group("repeat"):
+            repeat = (start, REPEAT_WORDS[match.group("repeat")])
+            continue
+        if match.group("words"):
+            digits = "".join(DIGIT_WORDS[w] for w in _GLUED_WORD.findall(match.group("words")))
+        else:
+            start, end = _trim_lookalikes(folded, start, end)
+            run = folded[start:end]
+            glued_before = start > 0 and folded[start - 1].isalpha()
+            glued_after = end < len(folded) and folded[end].isalpha()
+            # Digits inside a word are leetspeak ("k1ng", "l00k"), not a phone; a phone may touch a
+            # word on one side ("call5551234567") but then it must be plain digits.
+            # Short digit runs followed by letters are leet or units ("53xy", "2nite", "4ever").
+            if (
+                not run
+                or (glued_before and glued_after)
+                or ((glued_before or glued_after) and not run.isdigit())
+                or (glued_after and len(run) < _MIN_DIGITS)
+            ):
+                repeat = None
+                continue
+            digits = run.translate(_LOOKALIKES)
+        if repeat is not None:
+            gap = folded[repeat[0] : start]
+            if re.fullmatch(r"\w+\s*", gap) and gap.split()[0] in REPEAT_WORDS:
+                digits = digits[0] * repeat[1] + digits[1:]
+                start = repeat[0]
+            repeat = None
+        units.append(_Unit(start, end, digits))
+    return units
+
+
+def _trim_lookalikes(folded: str, start: int, end: int) -> tuple[int, int]:
+    """Drop o/i/l at the edges of a run when they belong to a neighbouring word ("hi5" -> "5")."""
+    while start < end and folded[start] in "oil" and start > 0 and folded[start - 1].isalpha():
+        start += 1
+    while start < end and folded[end - 1] in "oil" and end < len(folded) and folded[end].isalpha():
+        end -= 1
+    return start, end
+
+
+def _chains(folded: str, units: list[_Unit]) -> list[list[_Unit]]:
+    """Group consecutive units joined by separators or one filler word."""
+    chains: list[list[_Unit]] = []
+    for unit in units:
+        if chains and _JOINING_GAP.fullmatch(folded, chains[-1][-1].end, unit.start):
+            chains[-1].append(unit)
+        else:
+            chains.append([unit])
+    return chains
+
+
+def _date_units(folded: str, chain: list[_Unit]) -> set[int]:
+    """Indices of units that form a date ("16/11/2026", "2026-11-16") or a time ("9:30") in the chain."""
+    dated: set[int] = set()
+    for i in range(len(chain) - 1):
+        first, second = chain[i], chain[i + 1]
+        gap = folded[first.end : second.start]
+        if ":" in gap and len(first.digits) <= 2 and len(second.digits) == 2:
+            dated.update((i, i + 1))
+        if i + 2 >= len(chain) or not _DATE_GAP.match(gap):
+            continue
+        third = chain[i + 2]
+        if not _DATE_GAP.match(folded[second.end : third.start]):
+            continue
+        lengths = (len(first.digits), len(second.digits), len(third.digits))
+        if (lengths[0] <= 2 and lengths[1] <= 2 and lengths[2] in (2, 4)) or (
+            lengths[0] == 4 and lengths[1] <= 2 and lengths[2] <= 2
+        ):
+            dated.update((i, i + 1, i + 2))
+    return dated
+
+
+def _parse(digits: str, plus: bool, region: str | None) -> tuple[phonenumbers.PhoneNumber, bool] | None:
+    """Parse digits as a phone for `region`; return (number, is_valid) when it is a full-length possible number."""
+    try:
+        number = phonenumbers.parse(("+" if plus else "") + digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        return None
+    return number, phonenumbers.is_valid_number(number)
+
+
+def _blocked_edges(folded: str, first: _Unit, last: _Unit) -> bool:
+    """A price, age or measurement touches this candidate ("$150 ...", "... 22yo")."""
+    return bool(_CURRENCY_BEFORE.search(folded, max(0, first.start - 6), first.start)) or bool(
+        _UNIT_AFTER.match(folded[last.end : last.end + 8])
+    )
+
+
+def _has_plus(folded: str, start: int) -> int | None:
+    """Offset of a '+' written just before `start` (spaces allowed), else None."""
+    at = start - 1
+    while at >= 0 and folded[at] == " ":
+        at -= 1
+    return at if at >= 0 and folded[at] == "+" else None
+
+
+def _region(country: str | None) -> str | None:
+    if not country:
+        return None
+    region = country.strip().upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def is_placeholder_phone(normalised: str) -> bool:
+    """True for dummy numbers: national part of one or two repeated digits, a straight run (1234567890), or ending in 0000000.
+
+    `normalised` is a Contact.normalised phone (E.164 or bare digits). Such numbers are shared by
+    unrelated ads; linking must treat them as hubs, not as identity.
+    """
+    digits = re.sub(r"\D", "", normalised)
+    national = digits
+    if normalised.startswith("+"):
+        try:
+            national = str(phonenumbers.parse(normalised, None).national_number)
+        except phonenumbers.NumberParseException:
+            pass
+    if len(set(national)) <= 2 or len(set(national[-7:])) == 1:
+        return True
+    return national in "01234567890123456789" or national in "98765432109876543210"
+
+
+def extract_phones(text: str, country: str | None, folded: FoldedText | None = None) -> list[Contact]:
+    """Phone contacts in `text` (see the module docstring for the forms), in text order.
+
+    country: ISO 3166 alpha-2 region of the ad ('US', 'GB'); numbers without a country code are
+        read as national numbers of that region. Unknown or None: only numbers written with '+'
+        get E.164; others are kept as national digits.
+    folded: `fold_with_offsets(text)` when the caller already has it.
+    Spans are into `text`. Placeholder numbers are returned with `placeholder=True`.
+    """
+    folded = folded or fold_with_offsets(text)
+    region = _region(country)
+    found: list[Contact] = []
+    for chain in _chains(folded.text, _units(folded.text)):
+        found.extend(_phones_in_chain(text, folded, chain, region))
+    return found
+
+
+def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: str | None) -> list[Contact]:
+    """Pick non-overlapping sub-chains that parse as phones: valid numbers first, then longest."""
+    ftext = folded.text
+    total = sum(len(u.digits) for u in chain)
+    if total < _MIN_DIGITS:
+        return []
+    dated = _date_units(ftext, chain)
+    candidates: list[tuple[bool, int, int, int, phonenumbers.PhoneNumber | str]] = []
+    for i in range(len(chain)):
+        digits = ""
+        for j in range(i, len(chain)):
+            if j in dated:
+                break
+            digits += chain[j].digits
+            if len(digits) < _MIN_DIGITS:
+                continue
+            if len(digits) > _MAX_DIGITS:
+                break
+            sub = chain[i : j + 1]
+            if _blocked_edges(ftext, sub[0], sub[-1]):
+                continue
+            plus = _has_plus(ftext, sub[0].start) is not None
+            if region is None and not plus:
+                if len(digits) >= 8:
+                    candidates.append((False, j - i + 1, i, j, digits))
+                continue
+            parsed = _parse(digits, plus, region)
+            if parsed is not None:
+                candidates.append((parsed[1], j - i + 1, i, j, parsed[0]))
+        if candidates and i == 0 and candidates[-1][3] == len(chain) - 1:
+            break  # the whole chain is one phone: no need to try shorter tails
+    candidates.sort(key=lambda c: (not c[0], -c[1], c[2]))
+    taken: list[tuple[int, int]] = []
+    contacts: list[Contact] = []
+    for _, _, i, j, number in candidates:
+        if any(i <= b and a <= j for a, b in taken):
+            continue
+        taken.append((i, j))
+        start = chain[i].start
+        plus_at = _has_plus(ftext, start)
+        if plus_at is not None:
+            start = plus_at
+        if start > 0 and ftext[start - 1] in "([" and ")" in ftext[start : chain[j].start]:
+            start -= 1  # "(555) 123 4567": the bracket belongs to the number
+        span = folded.source_span(start, chain[j].end)
+        normalised = number if isinstance(number, str) else phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        contacts.append(
+            Contact("phone", text[span[0] : span[1]], normalised, span, is_placeholder_phone(normalised))
+        )
+    contacts.sort(key=lambda c: c.span)
+    return contacts

@@ -1,0 +1,81 @@
+"""Contacts other than phones: emails (plain and spelled out), messaging handles, URLs."""
+
+import pytest
+
+from enrich.identifiers import extract_contacts
+
+
+def _only(kind, text, country="US"):
+    return [c for c in extract_contacts(text, country) if c.kind == kind]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Jane.Doe@Gmail.com",
+        "jane.doe at gmail dot com",
+        "jane.doe (at) gmail (dot) com",
+        "jane.doe[at]gmail[dot]com",
+        "jane dot doe at gmail dot com",
+    ],
+)
+def test_email_forms_normalise_to_one_address(written):
+    text = f"write to {written} for info"
+    emails = _only("email", text)
+    assert [e.normalised for e in emails] == ["jane.doe@gmail.com"]
+    assert text[emails[0].span[0] : emails[0].span[1]] == written
+
+
+def test_at_without_a_domain_is_not_an_email():
+    assert _only("email", "meet me at home dot later at the hotel") == []
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("Telegram: @Jane_Doe", "telegram:jane_doe"),
+        ("t.me/jane_doe", "telegram:jane_doe"),
+        ("snap: janey22", "snapchat:janey22"),
+        ("snapchat.com/add/janey22", "snapchat:janey22"),
+        ("insta @janey.x", "instagram:janey.x"),
+        ("instagram.com/janey.x", "instagram:janey.x"),
+        ("kik: sweetkik", "kik:sweetkik"),
+        ("wechat id: lilyw88", "wechat:lilyw88"),
+        ("WhatsApp +1 555 201 4567", "whatsapp:+15552014567"),
+        ("wa.me/15552014567", "whatsapp:+15552014567"),
+        ("signal: 555-201-4567", "signal:+15552014567"),
+    ],
+)
+def test_messaging_handles_normalise_to_platform_and_name(written, normalised):
+    text = f"contact {written} now"
+    handles = _only("handle", text)
+    assert [h.normalised for h in handles] == [normalised]
+    assert text[handles[0].span[0] : handles[0].span[1]] == written
+
+
+def test_platform_word_followed_by_ordinary_words_is_not_a_handle():
+    assert _only("handle", "text me on telegram or whatsapp only") == []
+
+
+def test_bare_at_handle_is_kept_without_a_platform():
+    assert [h.normalised for h in _only("handle", "follow @candy_girl99 xx")] == ["at:candy_girl99"]
+
+
+def test_whatsapp_phone_is_also_a_phone_contact():
+    assert [p.normalised for p in _only("phone", "WhatsApp +1 555 201 4567")] == ["+15552014567"]
+
+
+def test_url_is_normalised_without_scheme_and_www():
+    urls = _only("url", "see https://www.Example.com/jane/ for pics.")
+    assert [u.normalised for u in urls] == ["example.com/jane"]
+    assert urls[0].value == "https://www.Example.com/jane/"
+
+
+def test_digits_in_an_email_address_are_not_a_phone():
+    text = "mail jane5552014567@gmail.com"
+    assert _only("phone", text) == []
+    assert [e.normalised for e in _only("email", text)] == ["jane5552014567@gmail.com"]
+
+
+def test_non_text_input_gives_no_contacts():
+    assert extract_contacts(None, "US") == []  # type: ignore[arg-type]
