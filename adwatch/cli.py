@@ -16,14 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from adwatch import __version__
-from adwatch.config import ConfigError, load_settings
-from adwatch.engine import ELASTICSEARCH_VERSION, EngineError, fetch_distribution, find_java, tree_rss_bytes
-from adwatch.store import Store, StoreUnavailable, connect, embedded_node, month_of, now_utc
+from adwatch.config import load_settings
+from adwatch.errors import UserError
+from adwatch.engine import ELASTICSEARCH_VERSION, fetch_distribution, find_java, tree_rss_bytes
+from adwatch.store import Store, connect, embedded_node, month_of, now_utc
 
-# Stage packages that add their own command groups through `register(subparsers)`.
-STAGE_COMMANDS: dict[str, tuple[str, str]] = {}
-
-USER_ERRORS = (ConfigError, EngineError, StoreUnavailable)
+# Stage packages add their commands through `register(subparsers)`: some as a group of their own
+# (`adwatch demo generate`), some at the top level (`adwatch crawl`).
+STAGE_GROUPS: dict[str, tuple[str, str]] = {}
+STAGE_COMMANDS = ["crawler.cli"]
 
 out = Console()
 
@@ -118,10 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--keep-months", type=int, required=True, help="months to keep, counting this one")
     retention.set_defaults(func=_retention)
 
-    for name, (module, help_text) in STAGE_COMMANDS.items():
+    for name, (module, help_text) in STAGE_GROUPS.items():
         group = sub.add_parser(name, help=help_text)
         importlib.import_module(module).register(group.add_subparsers(dest=f"{name}_command", required=True,
                                                                        metavar="COMMAND"))
+    for module in STAGE_COMMANDS:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("elastic_transport").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return args.func(args)
-    except USER_ERRORS as exc:
+    except UserError as exc:
         Console(stderr=True).print(f"[bold red]adwatch:[/] {exc}", highlight=False)
         return 2
 

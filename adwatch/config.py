@@ -12,8 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from adwatch.errors import UserError
 
-class ConfigError(Exception):
+
+class ConfigError(UserError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
@@ -53,6 +55,16 @@ class Settings:
     @property
     def engine_dir(self) -> Path:
         return self.cache_dir / "engine"
+
+    @property
+    def image_dir(self) -> Path:
+        """Content-addressed image store the crawler writes and enrichment reads."""
+        return self.cache_dir / "images"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Per-site crawl job directories (what a killed crawl resumes from)."""
+        return self.cache_dir / "jobs"
 
 
 _ENV = {

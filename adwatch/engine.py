@@ -24,6 +24,8 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from adwatch.errors import UserError
+
 # The one place the server version is pinned (docker-compose.yml must match; a test checks).
 # The newest 9.x whose integ-test-zip Maven Central served when this was pinned.
 ELASTICSEARCH_VERSION = "9.5.4"
@@ -34,7 +36,7 @@ NODE_USER = "adwatch-es"
 STATE_FILE = "engine.json"
 
 
-class EngineError(Exception):
+class EngineError(UserError):
     """The embedded engine cannot be fetched, started or stopped; the message says what to do."""
 
 

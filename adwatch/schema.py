@@ -72,7 +72,12 @@ class CrawlInfo(InnerDoc):
     fetched_at = Date()
     http_status = Integer()
     listing_key = Keyword()  # what the listing showed (date, price); unchanged key -> detail not refetched
-    errors = Keyword()
+    # Which run first saw, last changed and removed the ad: run counts are queries, so a resumed
+    # run counts exactly like an uninterrupted one.
+    first_run = Keyword()
+    changed_run = Keyword()
+    removed_run = Keyword()
+    notes = Keyword(ignore_above=256)
 
 
 class AdDoc(Document):

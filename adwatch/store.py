@@ -20,11 +20,12 @@ from adwatch import schema
 from adwatch.bulk import BulkReport, BulkWriter, replace
 from adwatch.config import Settings
 from adwatch.engine import EmbeddedNode
+from adwatch.errors import UserError
 
 log = logging.getLogger(__name__)
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(UserError):
     """Elasticsearch cannot be reached or refuses us; the message names the URL and what to do."""
 
 

@@ -1,0 +1,107 @@
+"""What the index already knows about a site's ads, and how one crawl run updates it.
+
+The crawl decides new / changed / unchanged / removed by comparing with this ledger, loaded once
+at the start of a run. Every update stamps the run id on the ad, so a run resumed after a crash
+skips what it already wrote, and the run's counts are index queries rather than memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from adwatch.bulk import BulkAction, upsert
+from adwatch.store import Store
+
+from crawler.items import CrawledAd
+
+
+@dataclass(frozen=True)
+class RunClock:
+    """The run being recorded and its notion of 'now' (ISO 8601, UTC)."""
+
+    run_id: str
+    now: str
+
+
+@dataclass
+class KnownAd:
+    doc_id: str
+    index: str
+    url: str
+    content_hash: str | None
+    listing_key: str | None
+    status: str
+    first_seen: str
+    edits: int
+    run_id: str | None
+    images: dict[str, dict] = field(default_factory=dict)  # url -> stored image fields
+
+
+class Ledger:
+    """The known ads of one site, by document id and by URL."""
+
+    FIELDS = ["url", "content_hash", "status", "first_seen", "edits", "crawl.run_id", "crawl.listing_key",
+              "images"]
+
+    def __init__(self, ads: list[KnownAd]) -> None:
+        self.by_id = {ad.doc_id: ad for ad in ads}
+        self.by_url = {ad.url: ad for ad in ads}
+
+    @classmethod
+    def load(cls, store: Store, site: str) -> "Ledger":
+        ads = []
+        for hit in store.scan(store.ads, {"term": {"site": site}}, source=cls.FIELDS):
+            src = hit["_source"]
+            crawl = src.get("crawl", {})
+            ads.append(KnownAd(
+                doc_id=hit["_id"], index=hit["_index"], url=src.get("url", ""),
+                content_hash=src.get("content_hash"), listing_key=crawl.get("listing_key"),
+                status=src.get("status", "active"), first_seen=src["first_seen"], edits=src.get("edits", 0),
+                run_id=crawl.get("run_id"),
+                images={i["url"]: i for i in src.get("images", []) if i.get("sha256")},
+            ))
+        return cls(ads)
+
+    def active_not_in(self, seen_ids: set[str], run_id: str) -> list[KnownAd]:
+        """Active ads this run has neither seen in a listing nor already handled: removal candidates."""
+        return [ad for ad in self.by_id.values()
+                if ad.status == "active" and ad.doc_id not in seen_ids and ad.run_id != run_id]
+
+
+def record_seen(ad: CrawledAd, known: KnownAd | None, clock: RunClock, partition: str) -> tuple[str, BulkAction]:
+    """The write for a fetched detail page: ('new' | 'changed' | 'unchanged', action)."""
+    crawl = {"run_id": clock.run_id, "fetched_at": clock.now, "http_status": ad.http_status,
+             "listing_key": ad.listing_key, "notes": ad.notes or None}
+    base = {"last_seen": clock.now, "status": "active", "removed_at": None}
+    digest = ad.content_hash()
+    if known is None:
+        crawl["first_run"] = clock.run_id
+        doc = {**ad.as_fields(), **base, "content_hash": digest, "first_seen": clock.now, "edits": 0,
+               "enrich": {"status": "pending"}, "crawl": _clean(crawl)}
+        return "new", upsert(partition, ad.doc_id, doc)
+    if known.content_hash == digest and known.status == "active":
+        return "unchanged", upsert(known.index, ad.doc_id, {**base, "crawl": _clean(crawl)})
+    # A changed (or reappeared) ad is re-enriched: its text, images or contacts may differ now.
+    crawl["changed_run"] = clock.run_id
+    doc = {**ad.as_fields(), **base, "content_hash": digest, "edits": known.edits + 1,
+           "enrich": {"status": "pending"}, "crawl": _clean(crawl)}
+    return "changed", upsert(known.index, ad.doc_id, doc)
+
+
+def record_listed_unchanged(known: KnownAd, clock: RunClock) -> BulkAction:
+    """The listing shows nothing changed: the detail page is not fetched, the ad is only seen again."""
+    return upsert(known.index, known.doc_id, {"last_seen": clock.now,
+                                              "crawl": {"run_id": clock.run_id, "listing_key": known.listing_key}})
+
+
+def record_removed(known: KnownAd, clock: RunClock, http_status: int) -> BulkAction:
+    return upsert(known.index, known.doc_id, {
+        "status": "removed", "removed_at": clock.now,
+        "crawl": {"run_id": clock.run_id, "removed_run": clock.run_id, "http_status": http_status,
+                  "fetched_at": clock.now},
+    })
+
+
+def _clean(mapping: dict) -> dict:
+    return {k: v for k, v in mapping.items() if v is not None}

@@ -1,0 +1,69 @@
+"""Downloader middleware: honour Retry-After on 429 and 503 for the whole host, not one request.
+
+Scrapy's RetryMiddleware retries 429/503 at once; a polite crawler waits as long as the server
+asked, and holds every other request to that host meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.retry import get_retry_request
+
+log = logging.getLogger(__name__)
+
+
+def parse_retry_after(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if absent/invalid."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+class RetryAfterMiddleware:
+    STATUSES = (429, 503)
+
+    def __init__(self, crawler, max_wait_s: float, max_retries: int) -> None:
+        self.crawler = crawler
+        self.max_wait_s = max_wait_s
+        self.max_retries = max_retries
+        self.paused_until: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.getfloat("ADWATCH_RETRY_AFTER_MAX_S", 120.0),
+                   crawler.settings.getint("ADWATCH_RETRY_AFTER_TIMES", 5))
+
+    async def process_request(self, request, spider=None):
+        wait = self.paused_until.get(urlsplit(request.url).netloc, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return None
+
+    def process_response(self, request, response, spider=None):
+        if response.status not in self.STATUSES:
+            return response
+        delay = parse_retry_after(response.headers.get("Retry-After"))
+        if delay is None:
+            return response  # plain RetryMiddleware handles it
+        host = urlsplit(request.url).netloc
+        delay = min(delay, self.max_wait_s)
+        self.paused_until[host] = max(self.paused_until.get(host, 0.0), time.monotonic() + delay)
+        self.crawler.stats.inc_value(f"adwatch/errors/http_{response.status}")
+        self.crawler.stats.inc_value("adwatch/retry_after/honoured")
+        log.info("%s answered %d; pausing %s for %.1fs as Retry-After asks", request.url, response.status, host, delay)
+        retry = get_retry_request(request, spider=self.crawler.spider, reason=f"http_{response.status}_retry_after",
+                                  max_retry_times=self.max_retries)
+        return retry or response

@@ -1,0 +1,164 @@
+"""Item pipelines: validate the ad, store its images by content, write it to the index.
+
+Each reads its settings in `from_crawler` and counts what it does in `crawler.stats`
+(`adwatch/...` keys), so a run's behaviour is visible in its run document.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from scrapy import Request
+from scrapy.exceptions import DropItem, IgnoreRequest
+
+from adwatch.bulk import BulkAction, BulkWriter
+from crawler.imagestore import ImageStore, inspect_image, MAX_IMAGE_BYTES
+from crawler.items import CrawledAd, ImageRef, validate
+from crawler.ledger import KnownAd, record_listed_unchanged, record_removed, record_seen
+
+log = logging.getLogger(__name__)
+
+
+class ListedUnchanged:
+    """Marker item: the listing shows an ad unchanged, so its detail page was skipped."""
+
+    def __init__(self, known: KnownAd) -> None:
+        self.known = known
+
+
+class Gone:
+    """Marker item: a known ad's page answers 404/410."""
+
+    def __init__(self, known: KnownAd, status: int) -> None:
+        self.known, self.status = known, status
+
+
+class ValidatePipeline:
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        if not isinstance(item, CrawledAd):
+            return item
+        problems = validate(item, self.crawler.spider.definition.allowed_domains)
+        if problems:
+            self.crawler.stats.inc_value("adwatch/items/invalid")
+            self.crawler.stats.inc_value("adwatch/errors/invalid_item")
+            # The URL and the problem, never the ad's text: ads may hold victims' personal data.
+            log.warning("invalid ad at %s: %s", item.url, "; ".join(problems))
+            raise DropItem(f"invalid ad at {item.url}: {'; '.join(problems)}")
+        return item
+
+
+class ImagePipeline:
+    """Downloads an ad's images through the engine (robots, retries, politeness apply), once per URL."""
+
+    def __init__(self, crawler, store: ImageStore, max_bytes: int) -> None:
+        self.crawler = crawler
+        self.store = store
+        self.max_bytes = max_bytes
+        self.by_url: dict[str, ImageRef] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, ImageStore(crawler.settings["ADWATCH_IMAGE_DIR"]),
+                   crawler.settings.getint("ADWATCH_MAX_IMAGE_BYTES", MAX_IMAGE_BYTES))
+
+    async def process_item(self, item, spider=None):
+        if not isinstance(item, CrawledAd):
+            return item
+        known = self.crawler.spider.run.ledger.by_id.get(item.doc_id)
+        known_images = known.images if known else {}
+        item.images = [await self._fetch(ref, known_images) for ref in item.images]
+        return item
+
+    async def _fetch(self, ref: ImageRef, known_images: dict[str, dict]) -> ImageRef:
+        stats = self.crawler.stats
+        if ref.url in self.by_url:
+            return self.by_url[ref.url]
+        if ref.url in known_images:  # image URLs are immutable on these sites: reuse what we stored
+            stored = ImageRef(**known_images[ref.url])
+            self.by_url[ref.url] = stored
+            return stored
+        request = Request(ref.url, meta={"download_maxsize": self.max_bytes, "adwatch_image": True},
+                          dont_filter=True)
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except IgnoreRequest as exc:
+            stats.inc_value("adwatch/errors/image_ignored")
+            return ImageRef(ref.url, error=f"ignored: {exc}"[:200])
+        except Exception as exc:  # network failures, size cancellation: recorded on the ad, counted
+            stats.inc_value("adwatch/errors/image_download")
+            return ImageRef(ref.url, error=f"download: {type(exc).__name__}")
+        if response.status != 200:
+            stats.inc_value(f"adwatch/errors/image_http_{response.status}")
+            return ImageRef(ref.url, error=f"http_{response.status}")
+        stats.inc_value("adwatch/images/bytes", len(response.body))
+        facts = inspect_image(response.body, max_bytes=self.max_bytes)
+        if facts.error:
+            stats.inc_value(f"adwatch/errors/image_{facts.error}")
+            result = ImageRef(ref.url, sha256=facts.sha256, bytes=facts.bytes, error=facts.error)
+        else:
+            path, wrote = self.store.put(response.body, facts)
+            stats.inc_value("adwatch/images/stored" if wrote else "adwatch/images/deduplicated")
+            result = ImageRef(ref.url, sha256=facts.sha256, path=path, bytes=facts.bytes,
+                              width=facts.width, height=facts.height)
+        self.by_url[ref.url] = result
+        return result
+
+
+class IndexPipeline:
+    """Upserts ads into the ads index in batches; flushes on size, on age and at close."""
+
+    def __init__(self, crawler, batch: int, max_age_s: float) -> None:
+        self.crawler = crawler
+        self.batch = batch
+        self.max_age_s = max_age_s
+        self.pending: list[BulkAction] = []
+        self.oldest = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.getint("ADWATCH_INDEX_BATCH", 200),
+                   crawler.settings.getfloat("ADWATCH_INDEX_MAX_AGE_S", 2.0))
+
+    def process_item(self, item, spider=None):
+        run = self.crawler.spider.run
+        stats = self.crawler.stats
+        if isinstance(item, CrawledAd):
+            known = run.ledger.by_id.get(item.doc_id)
+            partition = known.index if known else run.store.ads_partition(run.clock.now)
+            outcome, action = record_seen(item, known, run.clock, partition)
+            stats.inc_value(f"adwatch/items/{outcome}")
+        elif isinstance(item, ListedUnchanged):
+            action = record_listed_unchanged(item.known, run.clock)
+            stats.inc_value("adwatch/items/unchanged_listing")
+        elif isinstance(item, Gone):
+            action = record_removed(item.known, run.clock, item.status)
+            stats.inc_value("adwatch/items/removed")
+        else:
+            return item
+        if not self.pending:
+            self.oldest = time.monotonic()
+        self.pending.append(action)
+        if len(self.pending) >= self.batch or time.monotonic() - self.oldest > self.max_age_s:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        actions, self.pending = self.pending, []
+        report = BulkWriter(self.crawler.spider.run.store.client).write(actions)
+        if report.failed:
+            self.crawler.stats.inc_value("adwatch/errors/index_write", report.failed)
+            for error in report.errors:
+                log.error("could not index %s: %s", error.id, error.reason)
+
+    def close_spider(self, spider=None):
+        self.flush()

@@ -1,0 +1,171 @@
+"""The one generic spider: listing pages -> detail pages, driven entirely by a site definition.
+
+    scrapy crawl ads -a site=demo-html      # same as: adwatch crawl demo-html
+
+Incremental: a listing entry whose key (date, price) matches what the index holds is not
+fetched again. Once the listings are exhausted, active ads that no listing showed are checked
+one by one; a 404/410 marks them removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+
+from adwatch.config import load_settings
+from adwatch.store import Store, connect
+from crawler.items import CrawledAd, ImageRef, normalise_url, parse_date, parse_price
+from crawler.pipelines import Gone, ListedUnchanged
+from crawler.runs import CrawlRun
+from crawler.sites import SiteDefinition, load_site
+
+
+class AdsSpider(scrapy.Spider):
+    name = "ads"
+
+    def __init__(self, site: str, job_dir: str | None = None, trigger: str = "manual",
+                 es_url: str | None = None, index_prefix: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.definition: SiteDefinition = load_site(site)
+        self.allowed_domains = list(self.definition.allowed_domains)
+        config = load_settings(es_url=es_url, index_prefix=index_prefix)
+        store = Store(connect(config), config.index_prefix)
+        store.ensure_schema()
+        self.run = CrawlRun(store, self.definition.site,
+                            Path(job_dir) if job_dir else config.jobs_dir / self.definition.site, trigger)
+        self.listed: set[str] = set()  # doc ids some listing showed in this run
+        self.removal_checks_started = False
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        polite = spider.definition.politeness
+        # Scrapy applies settings after the spider exists, so the definition can still tune them.
+        crawler.settings.set("DOWNLOAD_DELAY", polite.delay_s, priority="spider")
+        crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
+        crawler.settings.set("AUTOTHROTTLE_ENABLED", polite.autothrottle, priority="spider")
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        return spider
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _on_opened(self, spider) -> None:
+        self.run.open()
+        self.logger.info("run %s of %s %s; %d ads known", self.run.job.run_id, self.definition.site,
+                         "resumed" if self.run.resumed else "started", len(self.run.ledger.by_id))
+
+    def _on_closed(self, spider, reason: str) -> None:
+        doc = self.run.close(self.crawler.stats.get_stats(), reason)
+        self.logger.info("run %s %s: %s", doc["run_id"], doc["status"], doc["items"])
+
+    def _on_idle(self, spider) -> None:
+        """Listings are done: check known ads that no listing showed (removed, or just unlisted)."""
+        if self.removal_checks_started:
+            return
+        self.removal_checks_started = True
+        unseen = self.run.ledger.active_not_in(self.listed, self.run.job.run_id)
+        if not unseen:
+            return
+        self.logger.info("checking %d known ads missing from the listings", len(unseen))
+        for known in unseen:
+            self.crawler.engine.crawl(self._page(known.url, self.parse_detail, check_gone=True,
+                                                 meta={"known_id": known.doc_id}))
+        raise DontCloseSpider
+
+    # ------------------------------------------------------------------ requests
+
+    def _page(self, url: str, callback, check_gone: bool = False, meta: dict | None = None) -> scrapy.Request:
+        meta = dict(meta or {})
+        if check_gone:
+            meta["handle_httpstatus_list"] = list(self.definition.gone_statuses)
+        if self.definition.render == "browser":
+            from scrapy_playwright.page import PageMethod
+
+            browser = self.definition.browser
+            meta.update(playwright=True, playwright_page_methods=[
+                PageMethod("wait_for_selector", browser.wait_for, timeout=browser.timeout_s * 1000)])
+        return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone,
+                              errback=self._failed)
+
+    async def start(self):
+        for url in self.definition.start_urls:
+            yield self._page(url, self.parse_listing)
+
+    def _failed(self, failure) -> None:
+        request = failure.request
+        self.crawler.stats.inc_value(f"adwatch/errors/request_{failure.type.__name__}")
+        self.logger.warning("giving up on %s: %s", request.url, failure.getErrorMessage()[:200])
+
+    # ------------------------------------------------------------------ parsing
+
+    def parse_listing(self, response):
+        listing = self.definition.listing
+        for pick in listing.follow:
+            for href in pick.all(response):
+                yield self._page(normalise_url(href, response.url), self.parse_listing)
+        for entry in listing.entry.nodes(response):
+            href = listing.link.first(entry)
+            if not href:
+                self.crawler.stats.inc_value("adwatch/errors/listing_entry_without_link")
+                continue
+            url = normalise_url(href, response.url)
+            key = self._listing_key(entry, listing.key)
+            known = self.run.ledger.by_url.get(url)
+            if known:
+                if known.doc_id in self.listed:
+                    continue  # already met on another listing page of this run
+                self.listed.add(known.doc_id)
+                if known.run_id == self.run.job.run_id:
+                    continue  # handled before this run was interrupted
+                if key and key == known.listing_key and known.status == "active":
+                    yield ListedUnchanged(known)
+                    continue
+            yield self._page(url, self.parse_detail, check_gone=known is not None,
+                             meta={"listing_key": key, "known_id": known.doc_id if known else None})
+        if listing.next_page:
+            href = listing.next_page.first(response)
+            if href:
+                yield self._page(normalise_url(href, response.url), self.parse_listing)
+
+    @staticmethod
+    def _listing_key(entry, picks) -> str | None:
+        if not picks:
+            return None
+        values = [pick.first(entry) or "" for pick in picks]
+        return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:16]
+
+    def parse_detail(self, response):
+        known_id = response.meta.get("known_id")
+        if response.status in self.definition.gone_statuses:
+            known = self.run.ledger.by_id.get(known_id) if known_id else None
+            if known:
+                yield Gone(known, response.status)
+            return
+        d = self.definition.detail
+        ad_id = d.ad_id.first(response)
+        if known_id and ad_id is None:
+            self.crawler.stats.inc_value("adwatch/errors/detail_without_id")
+        ad = CrawledAd(
+            # The URL as listed, before redirects: the ledger recognises the ad by it next time.
+            site=self.definition.site, ad_id=ad_id or "",
+            url=normalise_url(response.meta.get("redirect_urls", [response.url])[0]),
+            title=d.title.first(response) or "", body=d.body.first(response) or "",
+            price=parse_price(self._text(d.price, response)), currency=self._text(d.currency, response)
+            or self.definition.currency, city=self._text(d.city, response), region=self._text(d.region, response),
+            country=self._text(d.country, response) or self.definition.country,
+            posted_at=parse_date(self._text(d.posted_at, response)), category=self._text(d.category, response),
+            contact_text=self._text(d.contact, response),
+            images=[ImageRef(normalise_url(src, response.url)) for src in (d.images.all(response) if d.images else [])],
+            listing_key=response.meta.get("listing_key"), http_status=response.status,
+        )
+        yield ad
+
+    @staticmethod
+    def _text(pick, response) -> str | None:
+        return pick.first(response) if pick else None
