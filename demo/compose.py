@@ -1,0 +1,260 @@
+"""Compose one ad: text, contacts, images, edits, removal and faults, plus its ground-truth record.
+
+`compose_ad` is pure apart from the per-poster and per-world state objects it is handed (which files a
+poster already uploaded, how many oversized images exist), so the generator stays a short loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from demo import text as T
+from demo.photos import ImageJob, plan_transforms
+from demo.population import COUNTRIES, Poster
+
+DAY0 = dt.date(2026, 1, 1)
+PAGE_FAULTS = ("truncated_html", "wrong_charset", "missing_fields", "server_error_first", "slow", "redirect_chain")
+_PAGE_FAULT_RATE = {"truncated_html": 0.01, "wrong_charset": 0.01, "missing_fields": 0.01,
+                    "server_error_first": 0.01, "slow": 0.01, "redirect_chain": 0.02}
+_MISSABLE_FIELDS = ("price", "city", "title", "posted")
+_MAX_OVERSIZED = 10
+STOCK_VERSIONS = 3  # the stock photo exists as this many re-encodings (same picture, different bytes)
+
+
+@dataclass
+class Switches:
+    """Generator realism switches; each one is recorded in world.json and its effects in the truth."""
+
+    obfuscation: bool = True
+    text_noise: bool = True
+    image_variation: bool = True
+    hard_negatives: bool = True
+    faults: bool = True
+    days: int = 60
+    controller_share: float = 0.3
+
+
+@dataclass
+class WorldState:
+    """What the generator remembers while it walks the ads in posting order."""
+
+    seed: int
+    switches: Switches
+    stock_seed: int
+    next_file: int = 0
+    oversized: int = 0
+    jobs: list[ImageJob] = field(default_factory=list)
+    stock_files: list[str] = field(default_factory=list)
+
+    def new_file(self) -> str:
+        self.next_file += 1
+        return f"{self.next_file // 1000:04d}/{self.next_file:07d}.jpg"
+
+
+@dataclass
+class AdPlan:
+    number: int
+    ad_id: str
+    flavour: str
+    poster: Poster
+    first_day: int
+
+
+def day_date(day: int) -> str:
+    """ISO date of a world day (day 0 = 2026-01-01)."""
+    return (DAY0 + dt.timedelta(days=day)).isoformat()
+
+
+def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
+    """Return (ad record for ads.jsonl, truth record for truth.jsonl); appends image jobs to state."""
+    rnd = random.Random(f"{state.seed}:ad:{plan.number}")
+    sw = state.switches
+    poster = plan.poster
+    controller = poster.kind == "controller"
+    template = rnd.choice(poster.templates)
+    place = rnd.choice(poster.places)
+    currency = COUNTRIES[place.country][0]
+    low, high = poster.price_range or T.PRICE_RANGES[template.category]
+    slots = {
+        "name": rnd.choice(poster.names), "age": rnd.randint(19, 29), "price": rnd.randint(low, high),
+        "city": place.city, "dest": rnd.choice(T.DESTINATIONS), "currency": currency,
+        "date": (DAY0 + dt.timedelta(days=plan.first_day + rnd.randint(1, 10))).strftime("%d %b"),
+        "job": rnd.choice(T.JOBS), "item": rnd.choice(T.ITEMS), "service": rnd.choice(T.SERVICES),
+    }
+    title = T.fill(template.title, slots)
+    sentences = [T.fill(s, slots) for s in template.sentences]
+
+    variations: list[str] = []
+    if sw.text_noise and rnd.random() < 0.2:
+        sentences = T.shuffle_sentences(sentences, rnd)
+        variations.append("shuffle")
+    boilerplate = rnd.choice(T.BOILERPLATE) if sw.hard_negatives and rnd.random() < 0.12 else None
+    if boilerplate:
+        sentences.append(boilerplate)
+
+    contacts, contact_parts, body_contact, tail = _contacts(poster, place.country, rnd, sw)
+    placeholder = None
+    if sw.hard_negatives and (not poster.phones and rnd.random() < 0.5 or rnd.random() < 0.03):
+        placeholder = rnd.choice(T.PLACEHOLDER_PHONES)
+        contact_parts.append(f"Tel: {placeholder}")
+
+    body = " ".join(sentences)
+    if sw.text_noise:
+        for name, noise, rate in (("typos", T.add_typos, 0.25), ("emoji", T.add_emoji, 0.3), ("leetspeak", T.leetspeak, 0.1)):
+            if rnd.random() < rate:
+                body = noise(body, rnd)
+                variations.append(name)
+    if body_contact:
+        body += " " + body_contact
+    if tail:
+        body += f" Rest of the number: {tail}"
+
+    images, image_truth = _images(poster, rnd, state)
+    page_faults, missing = _page_faults(rnd, sw)
+    removed_day, removed_status = _removal(plan.first_day, sw.days, rnd)
+    edits, edit_truth = _edits(plan.first_day, removed_day, sw.days, slots["price"], body, rnd)
+
+    ad = {
+        "ad_id": plan.ad_id, "flavour": plan.flavour, "category": template.category, "title": title, "body": body,
+        "contact": " | ".join(contact_parts), "price": slots["price"], "currency": currency,
+        "city": place.city, "region": place.region, "country": place.country,
+        "first_day": plan.first_day, "removed_day": removed_day, "removed_status": removed_status,
+        "edits": edits, "images": images, "faults": page_faults, "missing_fields": missing,
+        "image_faults": {i["file"]: i["fault"] for i in image_truth if i["fault"]},
+    }
+    truth = {
+        "ad_id": plan.ad_id, "site": f"demo-{plan.flavour}", "flavour": plan.flavour,
+        "poster_id": poster.poster_id, "poster_kind": poster.kind,
+        "controller_id": poster.poster_id if controller else None,
+        "phones": sorted({c["value"] for c in contacts if c["kind"] == "phone"}),
+        "emails": sorted({c["value"] for c in contacts if c["kind"] == "email"}),
+        "handles": sorted({c["value"] for c in contacts if c["kind"] == "handle"}),
+        "contacts": contacts, "template_id": template.template_id, "category": template.category,
+        "city": place.city, "country": place.country,
+        "first_day": plan.first_day, "removed_day": removed_day, "removed_status": removed_status,
+        "edits": edit_truth, "text_variations": variations, "images": image_truth,
+        "hard_negatives": {"boilerplate": boilerplate, "placeholder_phone": placeholder,
+                           "stock_photo": any(i["stock"] for i in image_truth)},
+        "faults": page_faults, "missing_fields": missing,
+    }
+    return ad, truth
+
+
+def _contacts(poster: Poster, ad_country: str, rnd: random.Random, sw: Switches):
+    """Pick which identifiers this ad shows and how; returns truth contacts, contact-line parts, body text, tail."""
+    contacts: list[dict] = []
+    parts: list[str] = []
+    body_contact, tail = "", ""
+    if poster.phones:
+        phone = rnd.choice(poster.phones)
+        shown = T.phone_display(phone, ad_country)
+        rate = 0.6 if poster.kind == "controller" else 0.1
+        kind = rnd.choice(T.OBFUSCATIONS) if sw.obfuscation and rnd.random() < rate else None
+        main, tail = T.obfuscate_phone(shown, kind, rnd) if kind else (shown, "")
+        in_body = rnd.random() < 0.35 and kind != "split"
+        if in_body:
+            body_contact = f"{rnd.choice(('Call me', 'WhatsApp', 'Phone', 'Text'))}: {main}"
+        else:
+            parts.append(f"{rnd.choice(('Call', 'Tel', 'WhatsApp', 'Mob'))}: {main}")
+        contacts.append({"kind": "phone", "value": phone, "shown": main, "tail": tail or None,
+                         "obfuscation": kind, "where": "body" if in_body else "contact"})
+    for handle in poster.handles:
+        if rnd.random() < 0.6:
+            app, name = handle.split(":", 1)
+            parts.append(f"{app.capitalize()}: {name}")
+            contacts.append({"kind": "handle", "value": handle, "shown": name, "tail": None,
+                             "obfuscation": None, "where": "contact"})
+    for email in poster.emails:
+        if rnd.random() < 0.7:
+            parts.append(email)
+            contacts.append({"kind": "email", "value": email, "shown": email, "tail": None,
+                             "obfuscation": None, "where": "contact"})
+    return contacts, parts, body_contact, tail
+
+
+def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list[str], list[dict]]:
+    sw = state.switches
+    uploaded: dict[int, list[str]] = poster.extra.setdefault("uploaded", {})
+    if poster.kind == "controller":
+        count = rnd.randint(1, 3)
+    else:
+        count = 0 if rnd.random() < 0.15 else rnd.randint(1, 2)
+    files: list[str] = []
+    truth: list[dict] = []
+    for base in rnd.sample(poster.base_photos, k=min(count, len(poster.base_photos))) if poster.base_photos else []:
+        earlier = uploaded.get(base, [])
+        reuse = earlier and (poster.kind == "independent" or not sw.image_variation or rnd.random() < 0.3)
+        if reuse:
+            file = rnd.choice(earlier)
+            files.append(file)
+            truth.append(poster.extra["image_truth"][file] | {"reused": True})
+            continue
+        transforms = plan_transforms(rnd) if earlier and sw.image_variation else {"quality": 90}
+        fault = _image_fault(rnd, state)
+        file = state.new_file()
+        state.jobs.append(ImageJob(file, base, transforms, fault))
+        record = {"file": file, "base_id": f"b{base}", "transforms": sorted(k for k in transforms if k != "quality"),
+                  "params": transforms, "flipped": bool(transforms.get("flip")), "stock": False,
+                  "fault": fault, "reused": False}
+        uploaded.setdefault(base, []).append(file)
+        poster.extra.setdefault("image_truth", {})[file] = record
+        files.append(file)
+        truth.append(record)
+    if sw.hard_negatives and rnd.random() < 0.04:
+        version = rnd.randrange(STOCK_VERSIONS)
+        file = f"stock/stock-{version}.jpg"
+        files.append(file)
+        truth.append({"file": file, "base_id": "stock", "transforms": ["quality"] if version else [],
+                      "params": {"quality": 95 - 20 * version}, "flipped": False, "stock": True,
+                      "fault": None, "reused": True})
+    return files, truth
+
+
+def _image_fault(rnd: random.Random, state: WorldState) -> str | None:
+    if not state.switches.faults:
+        return None
+    roll = rnd.random()
+    if roll < 0.002 and state.oversized < _MAX_OVERSIZED:
+        state.oversized += 1
+        return "oversized"
+    if roll < 0.007:
+        return "corrupt"
+    return None
+
+
+def _page_faults(rnd: random.Random, sw: Switches) -> tuple[list[str], list[str]]:
+    if not sw.faults:
+        return [], []
+    faults = [name for name in PAGE_FAULTS if rnd.random() < _PAGE_FAULT_RATE[name]]
+    missing = [rnd.choice(_MISSABLE_FIELDS)] if "missing_fields" in faults else []
+    return faults, missing
+
+
+def _removal(first_day: int, days: int, rnd: random.Random) -> tuple[int | None, int | None]:
+    if rnd.random() < 0.25:
+        removed = first_day + rnd.randint(3, 30)
+        if removed < days:
+            return removed, 410 if rnd.random() < 0.5 else 404
+    return None, None
+
+
+def _edits(first_day: int, removed_day: int | None, days: int, price: int, body: str, rnd: random.Random):
+    """0-2 edits strictly after posting and before removal; each changes price and/or body."""
+    last = (removed_day if removed_day is not None else days) - 1
+    if last <= first_day or rnd.random() >= 0.2:
+        return [], []
+    edit_days = sorted(rnd.sample(range(first_day + 1, last + 1), k=min(rnd.randint(1, 2), last - first_day)))
+    edits, truth = [], []
+    for day in edit_days:
+        changes: dict = {}
+        if rnd.random() < 0.6:
+            price = max(1, int(price * rnd.choice((0.8, 0.9, 1.1, 1.2))))
+            changes["price"] = price
+        if not changes or rnd.random() < 0.4:
+            body = rnd.choice(("UPDATE: still available. ", "Price updated! ", "Back again. ")) + body
+            changes["body"] = body
+        edits.append({"day": day, "changes": changes})
+        truth.append({"day": day, "fields": sorted(changes)})
+    return edits, truth

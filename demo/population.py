@@ -1,0 +1,209 @@
+"""Who posts: controllers (many ads each, heavy-tailed sizes) and independent posters, with their identifiers.
+
+A `Poster` is the ground-truth entity. Controllers reuse a few phones across cities, handles, maybe an
+email, 1-3 text templates and a few base photos. Independent posters are singletons or honest sellers
+with a handful of ads.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+from demo.text import CATEGORIES, NAMES, SENTENCES, TITLES
+
+# country -> (currency, mobile number prefixes after the country code, national digits after the prefix)
+COUNTRIES = {
+    "US": ("USD", "+1", ("212", "305", "312", "415", "702", "713", "404", "617"), 7),
+    "GB": ("GBP", "+44", ("7400", "7500", "7700", "7800", "7900"), 6),
+    "DE": ("EUR", "+49", ("151", "160", "170", "176"), 8),
+    "FR": ("EUR", "+33", ("6", "7"), 8),
+    "ES": ("EUR", "+34", ("6",), 8),
+    "IT": ("EUR", "+39", ("320", "333", "347"), 7),
+    "NL": ("EUR", "+31", ("6",), 8),
+    "PL": ("PLN", "+48", ("5", "6", "7"), 8),
+    "RO": ("RON", "+40", ("72", "74", "75"), 7),
+}
+CITIES = {  # country -> [(city, region)]
+    "US": [("New York", "NY"), ("Miami", "FL"), ("Chicago", "IL"), ("Houston", "TX"), ("Las Vegas", "NV"),
+           ("Atlanta", "GA"), ("Los Angeles", "CA")],
+    "GB": [("London", "England"), ("Manchester", "England"), ("Birmingham", "England"), ("Glasgow", "Scotland")],
+    "DE": [("Berlin", "Berlin"), ("Hamburg", "Hamburg"), ("Munich", "Bavaria"), ("Frankfurt", "Hesse")],
+    "FR": [("Paris", "Ile-de-France"), ("Lyon", "Auvergne-Rhone-Alpes"), ("Marseille", "Provence")],
+    "ES": [("Madrid", "Madrid"), ("Barcelona", "Catalonia"), ("Valencia", "Valencia")],
+    "IT": [("Rome", "Lazio"), ("Milan", "Lombardy")],
+    "NL": [("Amsterdam", "North Holland"), ("Rotterdam", "South Holland")],
+    "PL": [("Warsaw", "Masovia"), ("Krakow", "Lesser Poland")],
+    "RO": [("Bucharest", "Bucharest"), ("Cluj-Napoca", "Cluj")],
+}
+_COUNTRY_WEIGHTS = {"US": 30, "GB": 14, "DE": 12, "FR": 9, "ES": 8, "IT": 7, "NL": 6, "PL": 7, "RO": 7}
+_CONTROLLER_CATEGORIES = ("jobs", "wellness", "rentals", "services")
+_HANDLE_KINDS = ("telegram", "whatsapp", "snapchat", "signal")
+_EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
+_HANDLE_WORDS = ("sunny", "angel", "star", "rose", "agency", "work", "travel", "dream", "best", "vip", "lux",
+                 "happy", "smile", "moon", "sky", "gold", "jobs", "team", "easy", "fast")
+
+
+@dataclass
+class Place:
+    city: str
+    region: str
+    country: str
+
+
+@dataclass
+class Template:
+    """A controller's (or poster's) text template: one sentence choice per section, plus a title form."""
+
+    template_id: str
+    category: str
+    title: str
+    sentences: list[str]
+
+
+@dataclass
+class Poster:
+    poster_id: str
+    kind: str  # "controller" | "independent"
+    n_ads: int
+    country: str
+    places: list[Place]
+    phones: list[str]  # E.164
+    emails: list[str]
+    handles: list[str]  # "telegram:@name" style
+    templates: list[Template]
+    names: list[str]
+    base_photos: list[int]  # base seeds
+    active: tuple[int, int]  # first and last day this poster may post on
+    price_range: tuple[int, int] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def controller_sizes(budget: int, rnd: random.Random, alpha: float = 1.1) -> list[int]:
+    """Heavy-tailed (discrete Pareto, x_min = 2) controller sizes summing to at most `budget`."""
+    cap = max(5, budget // 3)
+    sizes: list[int] = []
+    remaining = budget
+    while remaining >= 2:
+        size = int(2 * (1.0 - rnd.random()) ** (-1.0 / alpha))
+        size = max(2, min(size, cap, remaining))
+        sizes.append(size)
+        remaining -= size
+    return sizes
+
+
+def independent_sizes(n_ads: int, rnd: random.Random) -> list[int]:
+    """Mostly singletons; honest sellers with 2-4 ads."""
+    sizes: list[int] = []
+    remaining = n_ads
+    while remaining > 0:
+        size = 1 if rnd.random() < 0.75 else rnd.randint(2, 4)
+        size = min(size, remaining)
+        sizes.append(size)
+        remaining -= size
+    return sizes
+
+
+def random_phone(country: str, rnd: random.Random) -> str:
+    """A valid mobile number (E.164) for the country; the phonenumbers library must accept it."""
+    _, code, prefixes, digits = COUNTRIES[country]
+    for _ in range(200):
+        candidate = code + rnd.choice(prefixes) + "".join(str(rnd.randrange(10)) for _ in range(digits))
+        if country == "US" and candidate[5] in "01":  # exchange codes start 2-9
+            continue
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+            return candidate
+    raise RuntimeError(f"could not make a valid phone number for {country}; check COUNTRIES prefixes")
+
+
+def pick_country(rnd: random.Random) -> str:
+    return rnd.choices(list(_COUNTRY_WEIGHTS), weights=list(_COUNTRY_WEIGHTS.values()))[0]
+
+
+def make_template(template_id: str, category: str, rnd: random.Random) -> Template:
+    sections = SENTENCES[category]
+    return Template(template_id, category, rnd.choice(TITLES[category]), [rnd.choice(options) for options in sections])
+
+
+def _handle(rnd: random.Random) -> str:
+    kind = rnd.choice(_HANDLE_KINDS)
+    name = rnd.choice(_HANDLE_WORDS) + rnd.choice(("_", "", ".")) + rnd.choice(_HANDLE_WORDS) + str(rnd.randint(1, 999))
+    return f"{kind}:@{name}"
+
+
+def _email(rnd: random.Random) -> str:
+    return f"{rnd.choice(_HANDLE_WORDS)}.{rnd.choice(_HANDLE_WORDS)}{rnd.randint(10, 9999)}@{rnd.choice(_EMAIL_DOMAINS)}"
+
+
+def _places(country: str, count: int, foreign_share: float, rnd: random.Random) -> list[Place]:
+    places: list[Place] = []
+    for _ in range(count):
+        where = pick_country(rnd) if rnd.random() < foreign_share else country
+        city, region = rnd.choice(CITIES[where])
+        place = Place(city, region, where)
+        if place not in places:
+            places.append(place)
+    return places
+
+
+def make_controller(number: int, size: int, days: int, next_base: "BaseCounter", rnd: random.Random) -> Poster:
+    country = pick_country(rnd)
+    poster_id = f"c{number:05d}"
+    phones = [random_phone(country, rnd) for _ in range(rnd.randint(1, min(4, 1 + size // 10)))]
+    if rnd.random() < 0.2:
+        phones.append(random_phone(pick_country(rnd), rnd))
+    n_templates = rnd.randint(1, 3) if size >= 4 else 1
+    categories = rnd.sample(_CONTROLLER_CATEGORIES, k=min(n_templates, rnd.randint(1, 2)))
+    templates = [make_template(f"{poster_id}-t{i}", categories[i % len(categories)], rnd) for i in range(n_templates)]
+    start = rnd.randrange(max(1, days - 7))
+    span = rnd.randint(min(days - start, 7), days - start) if days - start > 1 else 1
+    low = rnd.randint(*{"jobs": (300, 900), "wellness": (40, 120), "rentals": (250, 700), "services": (15, 60)}[categories[0]])
+    return Poster(
+        poster_id=poster_id, kind="controller", n_ads=size, country=country,
+        places=_places(country, rnd.randint(2, min(10, 2 + size // 5)), 0.3, rnd),
+        phones=phones,
+        emails=[_email(rnd)] if rnd.random() < 0.4 else [],
+        handles=[_handle(rnd) for _ in range(rnd.randint(1, 2))],
+        templates=templates,
+        names=rnd.sample(NAMES, k=rnd.randint(2, 6)),
+        base_photos=[next_base() for _ in range(min(8, 1 + size // 15))],
+        active=(start, start + span - 1),
+        price_range=(low, int(low * 1.3)),
+    )
+
+
+def make_independent(number: int, size: int, days: int, next_base: "BaseCounter", rnd: random.Random) -> Poster:
+    country = pick_country(rnd)
+    poster_id = f"p{number:06d}"
+    category = rnd.choice(CATEGORIES)
+    has_phone = rnd.random() < 0.8
+    return Poster(
+        poster_id=poster_id, kind="independent", n_ads=size, country=country,
+        places=_places(country, 1 if rnd.random() < 0.8 else 2, 0.0, rnd),
+        phones=[random_phone(country, rnd)] if has_phone else [],
+        emails=[_email(rnd)] if rnd.random() < 0.3 else [],
+        handles=[_handle(rnd)] if rnd.random() < 0.2 else [],
+        templates=[make_template(f"{poster_id}-t0", category, rnd)],
+        names=[rnd.choice(NAMES)],
+        base_photos=[next_base() for _ in range(1 if rnd.random() < 0.8 else 2)],
+        active=(0, days - 1),
+    )
+
+
+class BaseCounter:
+    """Hands out base-photo seeds unique within a world and distinct across world seeds."""
+
+    def __init__(self, world_seed: int):
+        self._offset = (world_seed % 100_000) * 10_000_000
+        self.count = 0
+
+    def __call__(self) -> int:
+        self.count += 1
+        return self._offset + self.count
+
+    @property
+    def stock_seed(self) -> int:
+        """The one stock photo that unrelated posters share (a hard negative)."""
+        return self._offset + 9_999_999

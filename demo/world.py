@@ -1,0 +1,78 @@
+"""The world on disk: file names, format version, and loading with errors a person can act on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMAT_VERSION = 1
+WORLD_FILE, ADS_FILE, TRUTH_FILE, IMAGES_DIR = "world.json", "ads.jsonl", "truth.jsonl", "images"
+
+
+class WorldError(Exception):
+    """A world directory is missing, incomplete or corrupt; the message names the path and the fix."""
+
+
+@dataclass
+class World:
+    path: Path
+    meta: dict
+    ads: list[dict]
+
+    @property
+    def days(self) -> int:
+        return int(self.meta["days"])
+
+    @property
+    def images_dir(self) -> Path:
+        return self.path / IMAGES_DIR
+
+
+def _fix(path: Path) -> str:
+    return f"create it with: adwatch demo generate --ads 1000 --seed 1 --out {path}"
+
+
+def read_meta(path: str | Path) -> dict:
+    """Read and check world.json; raises WorldError naming the path."""
+    root = Path(path)
+    if not root.is_dir():
+        raise WorldError(f"world directory {root} does not exist; {_fix(root)}")
+    meta_path = root / WORLD_FILE
+    if not meta_path.is_file():
+        raise WorldError(f"{meta_path} is missing, so {root} is not a finished demo world; {_fix(root)}")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WorldError(f"{meta_path} is not valid JSON ({err}); regenerate the world: {_fix(root)}") from err
+    if not isinstance(meta, dict) or meta.get("version") != FORMAT_VERSION or not meta.get("complete"):
+        raise WorldError(f"{meta_path} is not a complete version-{FORMAT_VERSION} world; {_fix(root)}")
+    return meta
+
+
+def load_world(path: str | Path) -> World:
+    """Load world.json and ads.jsonl (the truth is not needed to serve); raises WorldError naming the path."""
+    root = Path(path)
+    meta = read_meta(root)
+    ads_path = root / ADS_FILE
+    if not ads_path.is_file():
+        raise WorldError(f"{ads_path} is missing; {_fix(root)}")
+    ads: list[dict] = []
+    with ads_path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                ads.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise WorldError(f"{ads_path} line {number} is not valid JSON ({err}); {_fix(root)}") from err
+    if len(ads) != meta.get("n_ads"):
+        raise WorldError(f"{ads_path} has {len(ads)} ads but {root / WORLD_FILE} says {meta.get('n_ads')}; {_fix(root)}")
+    return World(root, meta, ads)
+
+
+def read_truth(path: str | Path) -> list[dict]:
+    """All truth records of a world, in ad order."""
+    truth_path = Path(path) / TRUTH_FILE
+    if not truth_path.is_file():
+        raise WorldError(f"{truth_path} is missing; {_fix(Path(path))}")
+    with truth_path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
