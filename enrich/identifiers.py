@@ -7,6 +7,8 @@ reported with spans into the original text. Phones are delegated to `enrich.phon
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 
 from enrich.contact import Contact
 from enrich.normalise import FoldedText, fold_with_offsets
@@ -191,3 +193,37 @@ def _inside_non_phone_url(phone: Contact, urls: list[Contact]) -> bool:
         if url.span[0] <= phone.span[0] and phone.span[1] <= url.span[1]:
             return not re.match(r"(?:wa\.me|api\.whatsapp\.com|signal\.me)/", url.normalised)
     return False
+
+
+# Joins an ad's fields: "¶" is no phone separator, so a number never runs from one field into the next.
+_FIELD_JOIN = "\n¶\n"
+
+
+def extract_ad_contacts(fields: Mapping[str, str | None], country: str | None) -> list[Contact]:
+    """Contacts across several text fields of one ad, e.g. {'title': ..., 'body': ..., 'contact_text': ...}.
+
+    Fields are read together, so a phone cut in two between the contact line and the body is still
+    one contact. Each contact's `field` names the field its `span` points into (`tail_field` for
+    `tail_span`); spans are relative to that field's own text. Empty and non-text fields are skipped.
+    """
+    pieces: list[tuple[str, int, int]] = []
+    texts: list[str] = []
+    offset = 0
+    for name, value in fields.items():
+        if not isinstance(value, str) or not value:
+            continue
+        pieces.append((name, offset, offset + len(value)))
+        texts.append(value)
+        offset += len(value) + len(_FIELD_JOIN)
+    contacts = extract_contacts(_FIELD_JOIN.join(texts), country)
+
+    def locate(span: tuple[int, int]) -> tuple[str, tuple[int, int]]:
+        name, start, end = next((p for p in pieces if p[1] <= span[0] < p[2]), pieces[-1])
+        return name, (span[0] - start, min(span[1], end) - start)
+
+    located = []
+    for contact in contacts:
+        field, span = locate(contact.span)
+        tail_field, tail_span = locate(contact.tail_span) if contact.tail_span else (None, None)
+        located.append(replace(contact, span=span, field=field, tail_span=tail_span, tail_field=tail_field))
+    return located

@@ -17,8 +17,8 @@ from typing import Literal
 import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-DEFAULT_MAX_PIXELS = 40_000_000
-"""Largest image (width x height) that is decoded; bigger ones are rejected unread."""
+DEFAULT_MAX_PIXELS = 20_000_000
+"""Largest image (width x height) decoded: 20 MP covers 12 MP camera originals; bigger ones are rejected unread."""
 
 _EXIF_ORIENTATION = 0x0112
 

@@ -36,8 +36,9 @@ DIGIT_WORD_RUN = rf"(?:{_WORD_ALTERNATIVES})+"
 """Regex for one or more glued digit words ("five", "fivefive"); callers add word boundaries."""
 
 _UNIT = re.compile(
-    # A run with a digit, or a whole 3-4 letter word of lookalikes ("Olll" in "2l3-862-Olll").
-    rf"(?P<run>[0-9oil]*[0-9][0-9oil]*|\b[oil]{{3,4}}\b)"
+    # A run with a digit, a whole 2-4 letter word of lookalikes ("Olll" in "2l3-862-Olll"), or a
+    # country code of lookalikes ("+l 2l2 ...").
+    rf"(?P<run>[0-9oil]*[0-9][0-9oil]*|\b[oil]{{2,4}}\b|(?<=\+)[oil]{{1,3}}(?![a-z]))"
     rf"|\b(?P<words>{DIGIT_WORD_RUN})\b"
     rf"|\b(?P<repeat>double|triple)\b"
 )
@@ -121,19 +122,24 @@ def _chains(folded: str, units: list[_Unit]) -> list[list[_Unit]]:
 
 
 def _date_units(folded: str, chain: list[_Unit]) -> set[int]:
-    """Indices of units that form a date ("16/11/2026", "2026-11-16") or a time ("9:30") in the chain."""
+    """Indices of units that form a date ("16/11/2026", "2026-11-16") or a time ("9:30") in the chain.
+
+    A date's separators must differ from the gaps around it: "3-12-40-7-4-9-35" is a phone
+    written with dashes, not a date followed by more numbers.
+    """
+    gaps = [folded[a.end : b.start] for a, b in zip(chain, chain[1:])]
     dated: set[int] = set()
     for i in range(len(chain) - 1):
-        first, second = chain[i], chain[i + 1]
-        gap = folded[first.end : second.start]
-        if ":" in gap and len(first.digits) <= 2 and len(second.digits) == 2:
+        if ":" in gaps[i] and len(chain[i].digits) <= 2 and len(chain[i + 1].digits) == 2:
             dated.update((i, i + 1))
-        if i + 2 >= len(chain) or not _DATE_GAP.match(gap):
+        if i + 2 >= len(chain):
             continue
-        third = chain[i + 2]
-        if not _DATE_GAP.match(folded[second.end : third.start]):
+        inner = gaps[i]
+        if not _DATE_GAP.match(inner) or gaps[i + 1] != inner:
             continue
-        lengths = (len(first.digits), len(second.digits), len(third.digits))
+        if (i > 0 and gaps[i - 1] == inner) or (i + 2 < len(gaps) and gaps[i + 2] == inner):
+            continue
+        lengths = (len(chain[i].digits), len(chain[i + 1].digits), len(chain[i + 2].digits))
         if (lengths[0] <= 2 and lengths[1] <= 2 and lengths[2] in (2, 4)) or (
             lengths[0] == 4 and lengths[1] <= 2 and lengths[2] <= 2
         ):
@@ -199,14 +205,62 @@ def extract_phones(text: str, country: str | None, folded: FoldedText | None = N
         read as national numbers of that region. Unknown or None: only numbers written with '+'
         get E.164; others are kept as national digits.
     folded: `fold_with_offsets(text)` when the caller already has it.
-    Spans are into `text`. Placeholder numbers are returned with `placeholder=True`.
+    Spans are into `text`. Placeholder numbers are returned with `placeholder=True`. A number cut
+    in two pieces marked by an ellipsis ("Call 0151 2..." ... "rest of the number: ...3456789"),
+    in either order, is one contact: `span` is the first piece, `tail_span` the second.
     """
     folded = folded or fold_with_offsets(text)
+    ftext = folded.text
     region = _region(country)
-    found: list[Contact] = []
-    for chain in _chains(folded.text, _units(folded.text)):
-        found.extend(_phones_in_chain(text, folded, chain, region))
-    return found
+    chains = _chains(ftext, _units(ftext))
+    found = [_phones_in_chain(text, folded, chain, region) for chain in chains]
+    tails = [k for k, chain in enumerate(chains) if _ELLIPSIS_BEFORE.search(ftext, max(0, chain[0].start - 6), chain[0].start)]
+    for head, chain in enumerate(chains):
+        if found[head] or not _ELLIPSIS_AFTER.match(ftext, chain[-1].end):
+            continue
+        # The rest usually follows; when the contact line comes after the body it precedes.
+        ordered = [t for t in tails if t > head] + [t for t in reversed(tails) if t < head]
+        for tail in ordered:
+            joined = _split_phone(text, folded, chain, chains[tail], region)
+            if joined is not None:
+                found[head], found[tail] = [joined], []
+                tails.remove(tail)
+                break
+    return sorted((contact for contacts in found for contact in contacts), key=lambda c: c.span)
+
+
+_ELLIPSIS_AFTER = re.compile(r"[\s\-/]*(?:\.{2,}|…)")
+_ELLIPSIS_BEFORE = re.compile(r"(?:\.{2,}|…)[\s\-/]*$")
+
+
+def _split_phone(
+    text: str, folded: FoldedText, head: list[_Unit], tail: list[_Unit], region: str | None
+) -> Contact | None:
+    """Head and tail digits read as one number, or None when together they are not a phone."""
+    ftext = folded.text
+    digits = "".join(u.digits for u in head + tail)
+    plus = _has_plus(ftext, head[0].start) is not None
+    if not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS or (region is None and not plus):
+        return None
+    parsed = _parse(digits, plus, region)
+    if parsed is None:
+        return None
+    normalised = phonenumbers.format_number(parsed[0], PhoneNumberFormat.E164)
+    span = folded.source_span(*_number_bounds(ftext, head[0], head[-1]))
+    tail_span = folded.source_span(tail[0].start, tail[-1].end)
+    value = f"{text[span[0] : span[1]]} … {text[tail_span[0] : tail_span[1]]}"
+    return Contact("phone", value, normalised, span, is_placeholder_phone(normalised), tail_span=tail_span)
+
+
+def _number_bounds(ftext: str, first: _Unit, last: _Unit) -> tuple[int, int]:
+    """Folded (start, end) of a number from its first to last unit, with a leading '+' or '(' included."""
+    start = first.start
+    plus_at = _has_plus(ftext, start)
+    if plus_at is not None:
+        start = plus_at
+    if start > 0 and ftext[start - 1] in "([" and ")" in ftext[start : last.start]:
+        start -= 1  # "(555) 123 4567": the bracket belongs to the number
+    return start, last.end
 
 
 def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: str | None) -> list[Contact]:
@@ -240,6 +294,12 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: 
                 candidates.append((parsed[1], j - i + 1, i, j, parsed[0]))
         if candidates and i == 0 and candidates[-1][3] == len(chain) - 1:
             break  # the whole chain is one phone: no need to try shorter tails
+    if not candidates:
+        # Dummy numbers ("000-000-0000", "123-456-7890") are often impossible numbers for the
+        # ad's country, but hub detection needs them: keep their digits, flagged.
+        digits = "".join(u.digits for u in chain)
+        if len(digits) <= _MAX_DIGITS and is_placeholder_phone(digits):
+            candidates.append((False, len(chain), 0, len(chain) - 1, digits))
     candidates.sort(key=lambda c: (not c[0], -c[1], c[2]))
     taken: list[tuple[int, int]] = []
     contacts: list[Contact] = []
@@ -247,13 +307,7 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: 
         if any(i <= b and a <= j for a, b in taken):
             continue
         taken.append((i, j))
-        start = chain[i].start
-        plus_at = _has_plus(ftext, start)
-        if plus_at is not None:
-            start = plus_at
-        if start > 0 and ftext[start - 1] in "([" and ")" in ftext[start : chain[j].start]:
-            start -= 1  # "(555) 123 4567": the bracket belongs to the number
-        span = folded.source_span(start, chain[j].end)
+        span = folded.source_span(*_number_bounds(ftext, chain[i], chain[j]))
         normalised = number if isinstance(number, str) else phonenumbers.format_number(number, PhoneNumberFormat.E164)
         contacts.append(
             Contact("phone", text[span[0] : span[1]], normalised, span, is_placeholder_phone(normalised))

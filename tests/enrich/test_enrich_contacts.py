@@ -79,3 +79,24 @@ def test_digits_in_an_email_address_are_not_a_phone():
 
 def test_non_text_input_gives_no_contacts():
     assert extract_contacts(None, "US") == []  # type: ignore[arg-type]
+
+
+def test_ad_contacts_point_into_their_own_fields():
+    from enrich.identifiers import extract_ad_contacts
+
+    fields = {"title": "Room in London", "body": "Nice room. Rest of the number: ...23456", "contact_text": "Call: +44 7400 1... | Telegram: @sunny_star12"}
+    contacts = extract_ad_contacts(fields, "GB")
+    phone = next(c for c in contacts if c.kind == "phone")
+    assert phone.normalised == "+447400123456"
+    assert (phone.field, fields["contact_text"][slice(*phone.span)]) == ("contact_text", "+44 7400 1")
+    assert (phone.tail_field, fields["body"][slice(*phone.tail_span)]) == ("body", "23456")
+    handle = next(c for c in contacts if c.kind == "handle")
+    assert (handle.field, handle.normalised) == ("contact_text", "telegram:sunny_star12")
+
+
+def test_numbers_in_separate_fields_are_not_joined():
+    from enrich.identifiers import extract_ad_contacts
+
+    assert _only("phone", "x") == []
+    contacts = extract_ad_contacts({"title": "Rooms 1204", "body": "555 2014 floor"}, "US")
+    assert [c for c in contacts if c.kind == "phone"] == []

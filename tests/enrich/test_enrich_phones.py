@@ -97,3 +97,33 @@ def test_placeholder_phones_are_extracted_and_flagged(written):
 
 def test_real_looking_phone_is_not_a_placeholder():
     assert not is_placeholder_phone("+15552014567")
+
+
+def test_phone_written_with_uniform_short_groups_is_not_taken_for_a_date():
+    phones = extract_phones("Phone: 3-12-40-7-4-9-35", "US")
+    assert [p.normalised for p in phones] == ["+13124074935"]
+
+
+def test_lookalike_country_code_and_two_letter_groups_are_read():
+    assert [p.normalised for p in extract_phones("Tel: +l 2l2-555-Ol23", "GB")] == ["+12125550123"]
+    assert [p.normalised for p in extract_phones("Mob: 65l OO O9 O2", "ES")] == ["+34651000902"]
+
+
+def test_number_cut_with_an_ellipsis_is_joined_with_its_rest():
+    text = "Tel: +1 617-... nice room. Rest of the number: ...827-3754"
+    phones = extract_phones(text, "GB")
+    assert [p.normalised for p in phones] == ["+16178273754"]
+    assert text[slice(*phones[0].span)] == "+1 617"
+    assert text[slice(*phones[0].tail_span)] == "827-3754"
+
+
+def test_rest_of_a_cut_number_may_come_first():
+    text = "Rest of the number: ...3456789 | Call: 0151 2..."
+    assert [p.normalised for p in extract_phones(text, "DE")] == ["+4915123456789"]
+
+
+@pytest.mark.parametrize("country", ["US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "RO"])
+@pytest.mark.parametrize("written", ["000-000-0000", "123-456-7890"])
+def test_placeholder_is_extracted_and_flagged_in_every_country(written, country):
+    phones = extract_phones(f"Tel: {written}", country)
+    assert [(p.value, p.placeholder) for p in phones] == [(written, True)]
