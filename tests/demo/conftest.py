@@ -62,7 +62,7 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
-def fetch(url: str, method: str = "GET", body: bytes | None = None, user_agent: str = "adwatch-tests") -> Response:
+def _fetch(url: str, method: str = "GET", body: bytes | None = None, user_agent: str = "adwatch-tests") -> Response:
     """One real HTTP request over loopback; redirects are not followed."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
@@ -73,6 +73,12 @@ def fetch(url: str, method: str = "GET", body: bytes | None = None, user_agent: 
         return Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, reply.read())
     finally:
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def fetch():
+    """`fetch(url, method="GET", body=None, user_agent=...) -> Response`, one real request, no redirects."""
+    return _fetch
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,92 @@
+"""The world as of one day: which ads are live, their current (edited) state, and listing order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from demo.compose import day_date
+
+SITE_PREFIX = {"html": "/html", "js": "/js"}
+
+
+def city_slug(city: str, country: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{city} {country}".lower()).strip("-")
+
+
+@dataclass
+class LiveAd:
+    """An ad as a visitor sees it on a given day (edits up to that day applied)."""
+
+    ad: dict  # the ads.jsonl record (faults, images, ids)
+    title: str
+    body: str
+    price: int
+    updated_day: int  # first_day, or the day of the latest edit shown
+
+    @property
+    def ad_id(self) -> str:
+        return self.ad["ad_id"]
+
+    @property
+    def posted(self) -> str:
+        return day_date(self.ad["first_day"])
+
+    @property
+    def updated(self) -> str:
+        return day_date(self.updated_day)
+
+
+@dataclass
+class DayView:
+    """Per flavour: live ads by id, listings by category and by city slug (newest update first)."""
+
+    day: int
+    live: dict[str, LiveAd] = field(default_factory=dict)
+    gone: dict[str, int] = field(default_factory=dict)  # ad_id -> 404 | 410 for removed ads
+    by_category: dict[tuple[str, str], list[LiveAd]] = field(default_factory=dict)
+    by_city: dict[tuple[str, str], list[LiveAd]] = field(default_factory=dict)
+    cities: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (city, region, country)
+
+
+def live_state(ad: dict, day: int) -> LiveAd | int | None:
+    """The ad on `day`: a LiveAd, its removal status (404/410), or None if not yet posted."""
+    if day < ad["first_day"]:
+        return None
+    if ad["removed_day"] is not None and day >= ad["removed_day"]:
+        return ad["removed_status"]
+    title, body, price, updated = ad["title"], ad["body"], ad["price"], ad["first_day"]
+    for edit in ad["edits"]:
+        if edit["day"] > day:
+            break
+        changes = edit["changes"]
+        title, body, price = changes.get("title", title), changes.get("body", body), changes.get("price", price)
+        updated = edit["day"]
+    return LiveAd(ad, title, body, price, updated)
+
+
+def build_view(ads: list[dict], day: int) -> DayView:
+    view = DayView(day)
+    for ad in ads:
+        state = live_state(ad, day)
+        if state is None:
+            continue
+        if isinstance(state, int):
+            view.gone[ad["ad_id"]] = state
+            continue
+        view.live[ad["ad_id"]] = state
+        flavour = ad["flavour"]
+        slug = city_slug(ad["city"], ad["country"])
+        view.cities.setdefault(slug, (ad["city"], ad["region"], ad["country"]))
+        view.by_category.setdefault((flavour, ad["category"]), []).append(state)
+        view.by_city.setdefault((flavour, slug), []).append(state)
+    newest_first = lambda live: (-live.updated_day, -live.ad["first_day"], live.ad_id)  # noqa: E731
+    for listing in (*view.by_category.values(), *view.by_city.values()):
+        listing.sort(key=newest_first)
+    return view
+
+
+def page_of(listing: list[LiveAd], page: int, size: int) -> tuple[list[LiveAd], int]:
+    """Entries on 1-based `page` and the page count (>= 1)."""
+    pages = max(1, -(-len(listing) // size))
+    return listing[(page - 1) * size: page * size], pages
