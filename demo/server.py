@@ -180,6 +180,9 @@ _UNLIMITED = ("robots", "app_js", "world_status")
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "DemoMarket/1"
+    # One buffered write per response and no Nagle: otherwise keep-alive clients stall on delayed ACKs.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     @property
     def market(self) -> MarketServer:
