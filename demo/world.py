@@ -76,3 +76,16 @@ def read_truth(path: str | Path) -> list[dict]:
         raise WorldError(f"{truth_path} is missing; {_fix(Path(path))}")
     with truth_path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
+
+
+def day_changes(truth: list[dict], day: int) -> dict[str, set[str]]:
+    """What a crawler should see change on `day` versus day - 1: ad ids that are new, edited, removed."""
+    changes: dict[str, set[str]] = {"new": set(), "edited": set(), "removed": set()}
+    for record in truth:
+        if record["first_day"] == day:
+            changes["new"].add(record["ad_id"])
+        if record["removed_day"] == day:
+            changes["removed"].add(record["ad_id"])
+        elif any(edit["day"] == day for edit in record["edits"]):
+            changes["edited"].add(record["ad_id"])
+    return changes

@@ -12,7 +12,7 @@ import pytest
 from demo.compose import day_date
 from demo.server import start_server
 from demo.views import live_state
-from demo.world import WorldError, load_world
+from demo.world import WorldError, day_changes, load_world
 
 LINK = re.compile(r'<li class="listing-item"><a class="item-link" href="/html/ad/(H\d+)">')
 
@@ -175,3 +175,20 @@ def test_generate_cli_writes_a_world(tmp_path):
                           str(tmp_path / "w"), "--no-faults"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert len(load_world(tmp_path / "w").ads) == 40
+
+
+def test_day_changes_match_what_the_server_shows(world_dir, truth, fetch):
+    day = 20
+    changes = day_changes(truth, day)
+    assert changes["new"] and changes["edited"] and changes["removed"]
+    flavour_path = {"H": "/html/ad/", "J": "/js/api/offer/"}
+    server = start_server(world_dir, day=day - 1, faults=False)
+    try:
+        before = {i: fetch(server.url + flavour_path[i[0]] + i) for kind in changes.values() for i in kind}
+        server.set_day(day)
+        after = {i: fetch(server.url + flavour_path[i[0]] + i) for kind in changes.values() for i in kind}
+    finally:
+        server.stop()
+    assert all(before[i].status == 404 and after[i].status == 200 for i in changes["new"])
+    assert all(before[i].status == 200 and after[i].status in (404, 410) for i in changes["removed"])
+    assert all(before[i].body != after[i].body for i in changes["edited"])
