@@ -26,25 +26,66 @@ _KNOWN_TLDS = (
     "com|net|org|edu|gov|info|biz|io|me|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|ru|"
     "br|mx|ar|in|jp|cn|kr|xyz|online|site|email|mail|live|app|pro|club"
 )
-EMAIL_PATTERN = re.compile(
-    rf"(?<![a-z0-9._%+\-])(?:{_LOCAL}(?:{_DOT}{_LOCAL})*{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_KNOWN_TLDS})"
-    rf"|{_LOCAL}@{_LABEL}(?:\.{_LABEL})*\.[a-z]{{2,24}})(?![a-z0-9\-])"
-)
+_AT_FORMS = re.compile(rf"@|{_OPEN}\s*at\s*{_CLOSE}|(?<=\s)at(?=\s)")
+_DOMAIN_AFTER_AT = re.compile(rf"\s*(?:{_LABEL}(?:\.{_LABEL})*\.[a-z]{{2,24}}(?![a-z0-9\-]))")
+_SPELLED_DOMAIN_AFTER_AT = re.compile(rf"\s*{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_KNOWN_TLDS})(?![a-z0-9\-])")
+_LOCAL_BEFORE_AT = re.compile(rf"(?<![a-z0-9._%+\-]){_LOCAL}(?:{_DOT}{_LOCAL})*\s*\Z")
 _AT_FORM = re.compile(_AT)
 _DOT_FORM = re.compile(_DOT)
 
 
 def _normalise_email(matched: str) -> str:
+    """'jane dot doe (at) mail [dot] com' -> 'jane.doe@mail.com'."""
     return re.sub(r"\s+", "", _DOT_FORM.sub(".", _AT_FORM.sub("@", matched)))
+
+
+def find_emails(folded: str) -> list[tuple[int, int, str]]:
+    """(start, end, normalised address) of every email in folded text, including spelled-out forms.
+
+    Anchored on the "@" / "(at)" / " at " tokens, so ordinary text costs one quick scan. "@" takes
+    any top-level domain; spelled-out forms need a known one ("meet me at noon dot" is no email).
+    """
+    found: list[tuple[int, int, str]] = []
+    for at in _AT_FORMS.finditer(folded):
+        if found and at.start() < found[-1][1]:
+            continue  # inside the previous address ("a at b at c dot com")
+        domain = (_DOMAIN_AFTER_AT if at.group() == "@" else _SPELLED_DOMAIN_AFTER_AT).match(folded, at.end())
+        if domain is None and at.group() == "@":
+            domain = _SPELLED_DOMAIN_AFTER_AT.match(folded, at.end())  # "jane@gmail dot com"
+        if domain is None:
+            continue
+        local = _LOCAL_BEFORE_AT.search(folded, max(0, at.start() - 130), at.start())
+        if local is None:
+            continue
+        start, end = local.start(), domain.end()
+        found.append((start, end, _normalise_email(folded[start:end])))
+    return found
 
 
 # --- URLs ----------------------------------------------------------------------------------------
 
-URL_PATTERN = re.compile(
+_URL_HINT = re.compile(rf"://|www\.|\.(?:{_KNOWN_TLDS}|ly|gg|tv|me)\b")
+_URL = re.compile(
     rf"(?:\bhttps?://|\bwww\.)[^\s<>\"']+"
     rf"|(?<![@\w.\-])(?:{_LABEL}\.)+(?:{_KNOWN_TLDS}|ly|gg|tv|me)\b(?:/[^\s<>\"']*)?"
 )
 _URL_TRAILING = ".,;:!?)]}'\""
+
+
+def find_urls(folded: str) -> list[tuple[int, int, str]]:
+    """(start, end, normalised URL) of every URL in folded text: scheme or 'www.' or a known top-level domain.
+
+    Trailing punctuation is left out of the URL. Text without any URL hint costs one quick scan.
+    """
+    if not _URL_HINT.search(folded):
+        return []
+    found = []
+    for match in _URL.finditer(folded):
+        start, end = match.span()
+        while end > start and folded[end - 1] in _URL_TRAILING:
+            end -= 1
+        found.append((start, end, _normalise_url(folded[start:end])))
+    return found
 
 
 def _normalise_url(matched: str) -> str:
@@ -82,7 +123,7 @@ _NOT_NAMES = frozenset(
     "just first".split()
 )
 _KEYWORD_HANDLE = re.compile(
-    rf"\b(?P<platform>{'|'.join(f'(?P<{p}>{w})' for p, w in _PLATFORM_WORDS.items())})\b"
+    rf"\b(?=[tswiko])(?P<platform>{'|'.join(f'(?P<{p}>{w})' for p, w in _PLATFORM_WORDS.items())})\b"
     rf"(?:\s*(?:id|user(?:name)?|handle|name)\b)?\s*(?:[:=\-–>]+|\bis\b|\bme\b)?\s*(?P<at>@)?\s*(?P<name>{_NAME})(?![\w])"
 )
 _LINK_HANDLE = re.compile(
@@ -91,7 +132,7 @@ _LINK_HANDLE = re.compile(
 )
 _BARE_HANDLE = re.compile(rf"(?<![\w.@])@(?P<name>{_NAME})(?![\w@])")
 _PHONE_PLATFORMS = {"whatsapp", "signal", "telegram"}
-_PHONE_KEYWORD = re.compile(rf"\b(?:{'|'.join(f'(?P<{p}>{_PLATFORM_WORDS[p]})' for p in sorted(_PHONE_PLATFORMS))})\b")
+_PHONE_KEYWORD = re.compile(rf"\b(?=[wst])(?:{'|'.join(f'(?P<{p}>{_PLATFORM_WORDS[p]})' for p in sorted(_PHONE_PLATFORMS))})\b")
 
 
 def _platform(match: re.Match[str]) -> str:
@@ -119,7 +160,7 @@ def _handles(text: str, folded: FoldedText, phones: list[Contact], taken: list[t
             span = (kspan[0], phone.span[1])
             taken.append(span)
             found.append(Contact("handle", text[span[0] : span[1]], f"{platform}:{phone.normalised}", span))
-    for match in _LINK_HANDLE.finditer(ftext):
+    for match in _LINK_HANDLE.finditer(ftext) if "/" in ftext else ():
         platform = _platform(match)
         name = match.group("name")
         if name.lstrip("+").isdigit() and platform in _PHONE_PLATFORMS:
@@ -150,22 +191,17 @@ def extract_contacts(text: str, country: str | None) -> list[Contact]:
     contacts: list[Contact] = []
     taken: list[tuple[int, int]] = []
 
-    for match in EMAIL_PATTERN.finditer(ftext):
-        span = folded.source_span(*match.span())
+    for start, end, address in find_emails(ftext):
+        span = folded.source_span(start, end)
         taken.append(span)
-        contacts.append(Contact("email", text[span[0] : span[1]], _normalise_email(match.group()), span))
+        contacts.append(Contact("email", text[span[0] : span[1]], address, span))
 
-    url_spans: list[tuple[int, int]] = []
     urls: list[Contact] = []
-    for match in URL_PATTERN.finditer(ftext):
-        start, end = match.span()
-        while end > start and ftext[end - 1] in _URL_TRAILING:
-            end -= 1
+    for start, end, url in find_urls(ftext):
         span = folded.source_span(start, end)
         if any(a < span[1] and span[0] < b for a, b in taken):
             continue
-        url_spans.append(span)
-        urls.append(Contact("url", text[span[0] : span[1]], _normalise_url(ftext[start:end]), span))
+        urls.append(Contact("url", text[span[0] : span[1]], url, span))
 
     phones = [
         phone

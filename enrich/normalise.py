@@ -109,21 +109,31 @@ def fold_with_offsets(text: str) -> FoldedText:
         return FoldedText(text.lower().translate(_ASCII_CONTROLS), None, len(text))
     pieces: list[str] = []
     origins: list[int] = []
-    for index, char in enumerate(text):
-        if char.isascii():
-            piece = char.lower() if ord(char) >= 32 else " " if char not in "\t\n\r" else char
-        else:
-            piece = _fold_char(char)
-        if piece:
-            pieces.append(piece)
-            origins.extend([index] * len(piece))
+    position = 0
+    for match in _NON_ASCII.finditer(text):
+        start, end = match.span()
+        if start > position:  # ASCII stretch: lower-casing keeps its length, so offsets are a range
+            pieces.append(text[position:start].lower().translate(_ASCII_CONTROLS))
+            origins.extend(range(position, start))
+        for index in range(start, end):
+            piece = _fold_char(text[index])
+            if piece:
+                pieces.append(piece)
+                origins.extend([index] * len(piece))
+        position = end
+    if position < len(text):
+        pieces.append(text[position:].lower().translate(_ASCII_CONTROLS))
+        origins.extend(range(position, len(text)))
     return FoldedText("".join(pieces), tuple(origins), len(text))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 # --- leetspeak -----------------------------------------------------------------------------------
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
-_TOKEN = re.compile(r"\S+")
+_LEET_CANDIDATE = re.compile(r"\S*[013457@$!]\S*")  # only tokens holding a leet character need a look
 _UNIT_LIKE = re.compile(r"^[+\-~]?\d+(?:[.,]\d+)?[a-z]{1,5}[.,!?]*$")  # 5ft, 34dd, 2hr, 100usd, 10am
 _NOT_WORD = re.compile(r"://|^www\.|^@|@[^@]*\.|^#")  # URLs, handles, emails, hashtags keep their digits
 _INNER_BANG = re.compile(r"(?<=[a-z])!(?=[a-z])")
@@ -169,8 +179,7 @@ def normalise_text(text: object, max_chars: int = DEFAULT_MAX_CHARS) -> Normalis
         notes.append(f"truncated:{len(text)}>{max_chars}")
         text = text[:max_chars]
     folded = fold_with_offsets(text).text
-    words = [_deleet_token(token) for token in _TOKEN.findall(folded)]
-    result = " ".join(words)
+    result = " ".join(_LEET_CANDIDATE.sub(lambda m: _deleet_token(m.group()), folded).split())
     if not result:
         notes.append("empty")
     return NormalisedText(result, tuple(notes))

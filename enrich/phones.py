@@ -17,7 +17,8 @@ length (not "local only") count.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, ValidationResult
@@ -35,12 +36,11 @@ _WORD_ALTERNATIVES = "|".join(sorted(DIGIT_WORDS, key=len, reverse=True))
 DIGIT_WORD_RUN = rf"(?:{_WORD_ALTERNATIVES})+"
 """Regex for one or more glued digit words ("five", "fivefive"); callers add word boundaries."""
 
-_UNIT = re.compile(
-    # A run with a digit, a whole 2-4 letter word of lookalikes ("Olll" in "2l3-862-Olll"), or a
-    # country code of lookalikes ("+l 2l2 ...").
-    rf"(?P<run>[0-9oil]*[0-9][0-9oil]*|\b[oil]{{2,4}}\b|(?<=\+)[oil]{{1,3}}(?![a-z]))"
-    rf"|\b(?P<words>{DIGIT_WORD_RUN})\b"
-    rf"|\b(?P<repeat>double|triple)\b"
+_DIGIT_RUN = re.compile(r"[oil]*[0-9][0-9oil]*")
+# Word-shaped units: digit words, "double"/"triple", and whole words of lookalikes ("Olll" in
+# "2l3-862-Olll", "lO", the "l" of "+l 2l2 ..."). Two regexes are ~3x faster than one alternation.
+_WORD_UNIT = re.compile(
+    rf"\b(?=[zontfseidl])(?:(?P<words>{DIGIT_WORD_RUN})|(?P<repeat>double|triple)|(?P<look>[oil]{{2,4}}|(?<=\+)[oil]))\b"
 )
 _GLUED_WORD = re.compile(_WORD_ALTERNATIVES)
 _LOOKALIKES = str.maketrans({"o": "0", "i": "1", "l": "1"})
@@ -56,8 +56,7 @@ _DATE_GAP = re.compile(r"^\s*[./\-]\s*$")
 _MIN_DIGITS, _MAX_DIGITS = 7, 15
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
     start: int  # folded offsets, half-open
     end: int
     digits: str
@@ -67,12 +66,13 @@ def _units(folded: str) -> list[_Unit]:
     """Digit units in order; a 'double'/'triple' word is folded into the unit after it."""
     units: list[_Unit] = []
     repeat: tuple[int, int] | None = None  # (start offset, count) of a pending "double"/"triple"
-    for match in _UNIT.finditer(folded):
+    matches = sorted([*_DIGIT_RUN.finditer(folded), *_WORD_UNIT.finditer(folded)], key=lambda m: m.start())
+    for match in matches:
         start, end = match.span()
-        if match.group("repeat"):
+        if match.re is _WORD_UNIT and match.group("repeat"):
             repeat = (start, REPEAT_WORDS[match.group("repeat")])
             continue
-        if match.group("words"):
+        if match.re is _WORD_UNIT and match.group("words"):
             digits = "".join(DIGIT_WORDS[w] for w in _GLUED_WORD.findall(match.group("words")))
         else:
             start, end = _trim_lookalikes(folded, start, end)
@@ -147,6 +147,29 @@ def _date_units(folded: str, chain: list[_Unit]) -> set[int]:
     return dated
 
 
+@lru_cache(maxsize=512)
+def _national_lengths(region: str) -> tuple[frozenset[int], str, str]:
+    """Possible national-number lengths, national prefix and country code of a region (phonenumbers metadata)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    lengths = frozenset(metadata.general_desc.possible_length) if metadata else frozenset()
+    return lengths, (metadata.national_prefix or "") if metadata else "", str(metadata.country_code) if metadata else ""
+
+
+def _plausible_length(digits: str, plus: bool, region: str) -> bool:
+    """Cheap length check before `phonenumbers.parse` (which costs ~25 us): could these digits be a full number?"""
+    if plus or digits.startswith("00") or digits.startswith("011"):
+        return True  # international forms: let phonenumbers decide
+    lengths, national_prefix, country_code = _national_lengths(region)
+    if not lengths:
+        return True
+    n = len(digits)
+    return (
+        n in lengths
+        or (bool(national_prefix) and digits.startswith(national_prefix) and n - len(national_prefix) in lengths)
+        or (digits.startswith(country_code) and n - len(country_code) in lengths)
+    )
+
+
 def _parse(digits: str, plus: bool, region: str | None) -> tuple[phonenumbers.PhoneNumber, bool] | None:
     """Parse digits as a phone for `region`; return (number, is_valid) when it is a full-length possible number."""
     try:
@@ -171,6 +194,18 @@ def _has_plus(folded: str, start: int) -> int | None:
     while at >= 0 and folded[at] == " ":
         at -= 1
     return at if at >= 0 and folded[at] == "+" else None
+
+
+def phone_like_spans(folded: str) -> list[tuple[int, int]]:
+    """Folded (start, end) of every run of 7+ digits or digit words joined by separators, parsed or not.
+
+    What slot masking treats as "a phone goes here"; no `phonenumbers` call, so it is cheap.
+    """
+    spans = []
+    for chain in _chains(folded, _units(folded)):
+        if sum(len(u.digits) for u in chain) >= _MIN_DIGITS:
+            spans.append(_number_bounds(folded, chain[0], chain[-1]))
+    return spans
 
 
 def _region(country: str | None) -> str | None:
@@ -288,6 +323,8 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: 
             if region is None and not plus:
                 if len(digits) >= 8:
                     candidates.append((False, j - i + 1, i, j, digits))
+                continue
+            if not _plausible_length(digits, plus, region):
                 continue
             parsed = _parse(digits, plus, region)
             if parsed is not None:

@@ -23,7 +23,6 @@ faster with the same estimation error (`bench/enrich_minhash.py`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
 from dataclasses import dataclass
@@ -117,19 +116,31 @@ def estimate_jaccard(a: TextSignature, b: TextSignature) -> float:
     return float(np.count_nonzero(a.values == b.values)) / a.num_perm
 
 
-def lsh_band_keys(signature: TextSignature) -> list[str]:
-    """One keyword per band, 'bNN:<16 hex>' (band index, BLAKE2b of the band's values).
+@lru_cache(maxsize=16)
+def _band_mixers(rows: int, shingle: int) -> tuple[np.ndarray, np.uint64]:
+    """Per-row odd multipliers and an offset, seeded by the parameters so differently built keys never collide."""
+    rng = np.random.default_rng([SIGNATURE_SEED, rows, shingle])
+    multipliers = rng.integers(1, 2**64, size=rows, dtype=np.uint64, endpoint=False) | np.uint64(1)
+    return multipliers, np.uint64(rng.integers(0, 2**64, dtype=np.uint64, endpoint=False))
 
-    The parameters (rows, shingle size, seed) salt the digest, so keys from differently configured
-    signatures never collide by accident. Empty signatures give [] so empty texts block with nothing.
+
+def lsh_band_keys(signature: TextSignature) -> list[str]:
+    """One keyword per band, 'bNN:<16 hex>': band index and a 64-bit hash of the band's `rows` values.
+
+    The hash is a random linear combination of the band's values mod 2**64 followed by the
+    SplitMix64 finaliser; distinct bands collide with probability ~2**-32, negligible next to the
+    real collisions LSH is for. Rows, shingle size and seed pick the multipliers, so keys from
+    differently configured signatures do not meet by accident. Empty signatures give [] so empty
+    texts block with nothing.
     """
     if signature.empty:
         return []
-    salt = f"{signature.rows}.{signature.shingle}.{SIGNATURE_SEED}".encode()[:16]
-    rows = signature.rows
-    raw = signature.values.astype("<u4").tobytes()
-    width = rows * 4
-    return [
-        f"b{band:02d}:{hashlib.blake2b(raw[band * width : (band + 1) * width], digest_size=8, salt=salt).hexdigest()}"
-        for band in range(signature.bands)
-    ]
+    multipliers, offset = _band_mixers(signature.rows, signature.shingle)
+    bands = signature.values.reshape(signature.bands, signature.rows).astype(np.uint64)
+    mixed = (bands * multipliers).sum(axis=1, dtype=np.uint64) + offset
+    mixed ^= mixed >> np.uint64(30)
+    mixed *= np.uint64(0xBF58476D1CE4E5B9)
+    mixed ^= mixed >> np.uint64(27)
+    mixed *= np.uint64(0x94D049BB133111EB)
+    mixed ^= mixed >> np.uint64(31)
+    return [f"b{band:02d}:{value:016x}" for band, value in enumerate(mixed.tolist())]

@@ -10,20 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from enrich.identifiers import EMAIL_PATTERN, URL_PATTERN
-from enrich.phones import DIGIT_WORD_RUN
+from enrich.identifiers import find_emails, find_urls
+from enrich.phones import phone_like_spans
 
 PLACEHOLDERS = ("<url>", "<email>", "<handle>", "<phone>", "<price>", "<age>", "<num>", "<name>", "<place>")
 """Every token `mask_slots` can emit."""
 
 _NUMBER = r"\d+(?:[.,]\d+)*"
-_PHONE_PIECE = rf"(?:\d|\b{DIGIT_WORD_RUN}\b|\bdouble\b|\btriple\b)"
 _RULES: list[tuple[re.Pattern[str], str]] = [
-    (EMAIL_PATTERN, "<email>"),
-    (URL_PATTERN, "<url>"),
     (re.compile(r"(?<![\w@])@[a-z0-9_](?:[a-z0-9_.]{0,30}[a-z0-9_])?"), "<handle>"),
-    # Seven or more digits (or digit words) with separators between them: phone-like.
-    (re.compile(rf"\+?{_PHONE_PIECE}(?:[\s.\-/()\[\]]{{0,3}}{_PHONE_PIECE}){{6,}}"), "<phone>"),
     (
         re.compile(
             rf"[$£€¥₹]\s*{_NUMBER}(?:\s*k\b)?|{_NUMBER}\s*(?:[$£€¥₹]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|roses?|bucks)\b)"
@@ -56,7 +51,7 @@ def mask_slots(norm_text: str, known_places: Iterable[str] = ()) -> str:
     region, already normalised). Input should come from `normalise_text`; whitespace stays
     collapsed. Empty input gives "".
     """
-    masked = norm_text
+    masked = _mask_spans(norm_text)
     for pattern, placeholder in _RULES:
         masked = pattern.sub(placeholder, masked)
     masked = _NAME_CONTEXT.sub(lambda m: _replace_word(m, "<name>"), masked)
@@ -74,3 +69,21 @@ def _replace_word(match: re.Match[str], placeholder: str) -> str:
         return match.group(0)
     start = match.start("word") - match.start(0)
     return match.group(0)[:start] + placeholder
+
+
+def _mask_spans(text: str) -> str:
+    """Replace emails, URLs and phone-like runs (found by the identifier code) with placeholders."""
+    spans = [(a, b, "<email>") for a, b, _ in find_emails(text)]
+    spans += [(a, b, "<url>") for a, b, _ in find_urls(text)]
+    spans += [(a, b, "<phone>") for a, b in phone_like_spans(text)]
+    if not spans:
+        return text
+    pieces, position = [], 0
+    for start, end, placeholder in sorted(spans):
+        if start < position:
+            continue  # overlaps an earlier, already masked span (a phone inside a URL)
+        pieces.append(text[position:start])
+        pieces.append(placeholder)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)

@@ -1,0 +1,156 @@
+"""Benchmark: enrichment throughput — ads/s for text (normalise + contacts + signature), images/s for hashing.
+
+Usage: python bench/enrich_speed.py [--world DIR] [--ads 20000] [--images 2000] [--workers 2]
+With --world (a demo world directory) it uses that world's ad texts and JPEGs; otherwise synthetic ads
+(bench/enrich_synthetic.py) and 640x480 photo-like JPEGs made here. Prints per-stage cost, one-process
+and `--workers`-process throughput, and the ratio to the issue 5 targets (2,000 ads/s and 200 images/s
+on 2 cores). Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from enrich.identifiers import extract_ad_contacts  # noqa: E402
+from enrich.images import image_hashes  # noqa: E402
+from enrich.normalise import normalise_text  # noqa: E402
+from enrich.signatures import lsh_band_keys, text_signature  # noqa: E402
+from enrich.slots import mask_slots  # noqa: E402
+
+TARGET_ADS_PER_S = 2_000
+TARGET_IMAGES_PER_S = 200
+
+
+def enrich_text(ad: dict) -> int:
+    """Everything the worker does to an ad's text; returns a count so the work cannot be skipped."""
+    normalised = normalise_text(f"{ad['title']}\n{ad['body']}")
+    masked = mask_slots(normalised.text, [ad["city"].lower()] if ad.get("city") else [])
+    keys = lsh_band_keys(text_signature(masked))
+    contacts = extract_ad_contacts(
+        {"title": ad["title"], "body": ad["body"], "contact_text": ad.get("contact", "")}, ad.get("country")
+    )
+    return len(keys) + len(contacts)
+
+
+def _run_texts(ads: list[dict]) -> int:
+    return sum(enrich_text(ad) for ad in ads)
+
+
+def _run_images(blobs: list[bytes]) -> int:
+    return sum(1 for data in blobs if not hasattr(image_hashes(data), "reason"))
+
+
+def _parallel(func, items: list, workers: int) -> float:
+    """Seconds to process `items` split into `workers` equal slices, one process each (fork)."""
+    slices = [items[i::workers] for i in range(workers)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(func, [items[:10]] * workers)  # warm the workers up
+        started = time.perf_counter()
+        pool.map(func, slices)
+        return time.perf_counter() - started
+
+
+def synthetic_ads(n: int) -> list[dict]:
+    from enrich_synthetic import CITIES, generate
+
+    return [
+        {"title": ad.text[:60], "body": ad.text, "contact": "", "city": CITIES[ad.controller % len(CITIES)], "country": "US"}
+        for ad in generate(n, max(10, n // 10), seed=1)
+    ]
+
+
+def synthetic_jpegs(n: int) -> list[bytes]:
+    blobs = []
+    for seed in range(n):
+        rng = np.random.default_rng(seed)
+        image = Image.fromarray((rng.random((6, 8, 3)) * 255).astype(np.uint8)).resize((640, 480), Image.Resampling.BICUBIC)
+        draw = ImageDraw.Draw(image)
+        for _ in range(8):
+            x, y = int(rng.integers(0, 600)), int(rng.integers(0, 440))
+            draw.ellipse((x, y, x + int(rng.integers(20, 200)), y + int(rng.integers(20, 200))), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+        noisy = np.asarray(image).astype(np.int16) + rng.integers(-12, 13, (480, 640, 3))  # sensor noise: real JPEG entropy
+        buffer = io.BytesIO()
+        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+        blobs.append(buffer.getvalue())
+    return blobs
+
+
+def stage_costs(ads: list[dict]) -> None:
+    sample = ads[:2000]
+    texts = [f"{a['title']}\n{a['body']}" for a in sample]
+    timings = {}
+    started = time.perf_counter()
+    normalised = [normalise_text(t).text for t in texts]
+    timings["normalise_text"] = time.perf_counter() - started
+    started = time.perf_counter()
+    masked = [mask_slots(t) for t in normalised]
+    timings["mask_slots"] = time.perf_counter() - started
+    started = time.perf_counter()
+    signatures = [text_signature(m) for m in masked]
+    timings["text_signature"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for s in signatures:
+        lsh_band_keys(s)
+    timings["lsh_band_keys"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for a in sample:
+        extract_ad_contacts({"title": a["title"], "body": a["body"], "contact_text": a.get("contact", "")}, a.get("country"))
+    timings["extract_ad_contacts"] = time.perf_counter() - started
+    print(f"per-stage cost (mean over {len(sample)} ads, mean body {np.mean([len(a['body']) for a in sample]):.0f} chars):")
+    for name, seconds in timings.items():
+        print(f"  {name:20s} {seconds / len(sample) * 1e6:7.1f} us/ad")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--world", default=None)
+    parser.add_argument("--ads", type=int, default=20_000)
+    parser.add_argument("--images", type=int, default=2_000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    print(f"cpus available: {len(os.sched_getaffinity(0))}; workers: {args.workers}")
+
+    if args.world:
+        world = Path(args.world)
+        with (world / "ads.jsonl").open(encoding="utf-8") as f:
+            ads = [json.loads(line) for _, line in zip(range(args.ads), f)]
+        paths = sorted((world / "images").rglob("*.jpg"))
+        blobs = [p.read_bytes() for p in paths if p.stat().st_size < 2_000_000][: args.images]
+        print(f"world {world}: {len(ads)} ads, {len(blobs)} JPEGs")
+    else:
+        ads = synthetic_ads(args.ads)
+        blobs = synthetic_jpegs(args.images)
+        print(f"synthetic: {len(ads)} ads, {len(blobs)} 640x480 JPEGs (mean {np.mean([len(b) for b in blobs]) / 1024:.0f} KiB)")
+
+    stage_costs(ads)
+    started = time.perf_counter()
+    _run_texts(ads)
+    one = len(ads) / (time.perf_counter() - started)
+    many = len(ads) / _parallel(_run_texts, ads, args.workers)
+    print(f"text enrichment: {one:,.0f} ads/s in 1 process, {many:,.0f} ads/s in {args.workers} "
+          f"(target {TARGET_ADS_PER_S:,}: x{many / TARGET_ADS_PER_S:.2f})")
+
+    started = time.perf_counter()
+    _run_images(blobs)
+    one = len(blobs) / (time.perf_counter() - started)
+    many = len(blobs) / _parallel(_run_images, blobs, args.workers)
+    print(f"image hashing: {one:,.0f} images/s in 1 process, {many:,.0f} images/s in {args.workers} "
+          f"(target {TARGET_IMAGES_PER_S}: x{many / TARGET_IMAGES_PER_S:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
