@@ -150,8 +150,8 @@ def _contacts(poster: Poster, ad_country: str, rnd: random.Random, sw: Switches)
     if poster.phones:
         phone = rnd.choice(poster.phones)
         shown = T.phone_display(phone, ad_country)
-        rate = 0.6 if poster.kind == "controller" else 0.1
-        kind = rnd.choice(T.OBFUSCATIONS) if sw.obfuscation and rnd.random() < rate else None
+        obfuscate = sw.obfuscation and rnd.random() < poster.obfuscation_rate
+        kind = rnd.choice(poster.obfuscation_styles) if obfuscate else None
         main, tail = T.obfuscate_phone(shown, kind, rnd) if kind else (shown, "")
         in_body = rnd.random() < 0.35 and kind != "split"
         if in_body:

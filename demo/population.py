@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from demo.text import CATEGORIES, NAMES, SENTENCES, TITLES
+from demo.text import CATEGORIES, NAMES, OBFUSCATIONS, SENTENCES, TITLES
 
 # country -> (currency, mobile number prefixes after the country code, national digits after the prefix)
 COUNTRIES = {
@@ -78,6 +78,8 @@ class Poster:
     base_photos: list[int]  # base seeds
     active: tuple[int, int]  # first and last day this poster may post on
     price_range: tuple[int, int] | None = None
+    obfuscation_rate: float = 0.1  # share of this poster's ads that disguise the phone number
+    obfuscation_styles: tuple[str, ...] = OBFUSCATIONS  # controllers have habits: one to three styles
     extra: dict = field(default_factory=dict)
 
 
@@ -171,6 +173,8 @@ def make_controller(number: int, size: int, days: int, next_base: "BaseCounter",
         base_photos=[next_base() for _ in range(min(8, 1 + size // 15))],
         active=(start, start + span - 1),
         price_range=(low, int(low * 1.3)),
+        obfuscation_rate=rnd.uniform(0.3, 0.9),
+        obfuscation_styles=tuple(rnd.sample(OBFUSCATIONS, k=rnd.randint(1, 3))),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -78,8 +79,7 @@ class MarketServer:
         self._failed_once: set[str] = set()
         self._limiter = RateLimiter(options.rate_limit, options.burst) if options.faults and options.rate_limit > 0 else None
         self.view: DayView = build_view(world.ads, self._check_day(world.days - 1 if day is None else day))
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietHTTPServer((host, port), _Handler)
         self._httpd.market = self  # type: ignore[attr-defined]
         self.host, self.port = host, self._httpd.server_address[1]
         self.url = f"http://{host}:{self.port}"
@@ -142,6 +142,17 @@ def create_server(world_dir: str | Path, port: int = DEFAULT_PORT, day: int | No
                   **options) -> MarketServer:
     """Load a world and bind the port without serving yet (the CLI serves in the foreground)."""
     return MarketServer(load_world(world_dir), host, port, day, ServeOptions(**options))
+
+
+class _QuietHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # Browsers and crawlers drop connections mid-response (an aborted image load); that is not a server error.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Reply(Exception):
