@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import json
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
 
 from adwatch.config import load_settings
 from adwatch.store import connect
-from crawler.sites import SiteError, known_sites, load_site
+from adwatch.errors import UserError
+from crawler.sites import SiteDefinition, SiteError, known_sites, load_site
 
 out = Console()
 
@@ -22,19 +28,33 @@ def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_
 
     from crawler.spiders.ads import AdsSpider
 
+    if world_day is not None:
+        move_demo_world(load_site(site), world_day)
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    if world_day is not None:
-        # Only the demo marketplace reads this header: it serves the world as of that day.
-        settings.set("DEFAULT_REQUEST_HEADERS", {"Accept": "text/html,application/json;q=0.9,*/*;q=0.8",
-                                                 "X-World-Day": str(world_day)}, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    # The adwatch CLI has configured logging already; Scrapy's LOG_LEVEL still filters.
+    process = CrawlerProcess(settings, install_root_handler=False)
+    logging.getLogger().setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(AdsSpider)
     process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger)
     process.start()
     return crawler.stats.get_stats()
+
+
+def move_demo_world(site: SiteDefinition, day: int) -> None:
+    """Ask the demo marketplace serving `site` to show its world as of `day` (demo worlds only)."""
+    parts = urlsplit(site.start_urls[0])
+    url = f"{parts.scheme}://{parts.netloc}/_world"
+    request = urllib.request.Request(url, data=json.dumps({"day": day}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            resp.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise UserError(f"--world-day needs the demo marketplace at {url}, which answered: {exc}. "
+                        "Start it with `adwatch demo serve`, or drop --world-day for a real site.") from exc
 
 
 def _crawl(args: argparse.Namespace) -> int:

@@ -67,3 +67,41 @@ class RetryAfterMiddleware:
         retry = get_retry_request(request, spider=self.crawler.spider, reason=f"http_{response.status}_retry_after",
                                   max_retry_times=self.max_retries)
         return retry or response
+
+
+class CrawlDelayMiddleware:
+    """Obey robots.txt Crawl-delay: the site's own floor under our per-host delay.
+
+    Scrapy reads robots.txt for Allow/Disallow only. The robots request passes through the
+    downloader middlewares, so its body is parsed here and the delay kept as a floor that
+    AutoThrottle may raise but never lower.
+    """
+
+    def __init__(self, crawler, user_agent: str) -> None:
+        self.crawler = crawler
+        self.user_agent = user_agent
+        self.floor: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.get("USER_AGENT", "*"))
+
+    def process_request(self, request, spider=None):
+        floor = self.floor.get(urlsplit(request.url).netloc)
+        if floor:
+            downloader = self.crawler.engine.downloader
+            slot = downloader.slots.get(downloader.get_slot_key(request))
+            if slot is not None and slot.delay < floor:
+                slot.delay = floor
+        return None
+
+    def process_response(self, request, response, spider=None):
+        if urlsplit(request.url).path == "/robots.txt" and response.status == 200:
+            from protego import Protego
+
+            delay = Protego.parse(response.text).crawl_delay(self.user_agent)
+            if delay:
+                self.floor[urlsplit(request.url).netloc] = float(delay)
+                self.crawler.stats.set_value("adwatch/robots/crawl_delay", float(delay))
+                log.info("%s asks for Crawl-delay %.2fs; obeying", urlsplit(request.url).netloc, float(delay))
+        return response

@@ -49,8 +49,7 @@ class ValidatePipeline:
         if problems:
             self.crawler.stats.inc_value("adwatch/items/invalid")
             self.crawler.stats.inc_value("adwatch/errors/invalid_item")
-            # The URL and the problem, never the ad's text: ads may hold victims' personal data.
-            log.warning("invalid ad at %s: %s", item.url, "; ".join(problems))
+            # Scrapy logs the drop: the URL and the problem, never the ad's text (it may hold personal data).
             raise DropItem(f"invalid ad at {item.url}: {'; '.join(problems)}")
         return item
 

@@ -120,7 +120,11 @@ class Politeness(BaseModel):
 class Browser(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     wait_for: str = Field(description="CSS selector present once client-side script has filled the page")
+    error: Pick | None = Field(default=None, description="matches when the script could not load its data; "
+                                                         "the page is then retried like a 5xx")
     timeout_s: float = Field(default=20.0, gt=0)
+
+    _picks = field_validator("error", mode="before")(_pick)
 
 
 class SiteDefinition(BaseModel):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import scrapy
 from scrapy import signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import DontCloseSpider
 
 from adwatch.config import load_settings
@@ -74,17 +75,19 @@ class AdsSpider(scrapy.Spider):
             return
         self.logger.info("checking %d known ads missing from the listings", len(unseen))
         for known in unseen:
-            self.crawler.engine.crawl(self._page(known.url, self.parse_detail, check_gone=True,
-                                                 meta={"known_id": known.doc_id}))
+            # Status first, over plain HTTP: a removed page has nothing for a browser to wait for.
+            self.crawler.engine.crawl(self._page(known.url, self.parse_removal_check, check_gone=True,
+                                                 meta={"known_id": known.doc_id}, browser=False))
         raise DontCloseSpider
 
     # ------------------------------------------------------------------ requests
 
-    def _page(self, url: str, callback, check_gone: bool = False, meta: dict | None = None) -> scrapy.Request:
+    def _page(self, url: str, callback, check_gone: bool = False, meta: dict | None = None,
+              browser: bool = True) -> scrapy.Request:
         meta = dict(meta or {})
         if check_gone:
             meta["handle_httpstatus_list"] = list(self.definition.gone_statuses)
-        if self.definition.render == "browser":
+        if browser and self.definition.render == "browser":
             from scrapy_playwright.page import PageMethod
 
             browser = self.definition.browser
@@ -104,7 +107,27 @@ class AdsSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ parsing
 
+    def _script_failed(self, response):
+        """A browser page whose script could not load its data: retried, or None when it may go on."""
+        browser = self.definition.browser
+        if self.definition.render != "browser" or not browser.error or not browser.error.nodes(response):
+            return None
+        self.crawler.stats.inc_value("adwatch/errors/script_load_failed")
+        retry = get_retry_request(response.request, spider=self, reason="script_load_failed")
+        return retry or False
+
+    def parse_removal_check(self, response):
+        if response.status in self.definition.gone_statuses or self.definition.render != "browser":
+            yield from self.parse_detail(response)
+            return
+        yield self._page(response.url, self.parse_detail, meta={"known_id": response.meta.get("known_id")})
+
     def parse_listing(self, response):
+        failed = self._script_failed(response)
+        if failed is not None:
+            if failed:
+                yield failed
+            return
         listing = self.definition.listing
         for pick in listing.follow:
             for href in pick.all(response):
@@ -146,6 +169,11 @@ class AdsSpider(scrapy.Spider):
             known = self.run.ledger.by_id.get(known_id) if known_id else None
             if known:
                 yield Gone(known, response.status)
+            return
+        failed = self._script_failed(response)
+        if failed is not None:
+            if failed:
+                yield failed
             return
         d = self.definition.detail
         ad_id = d.ad_id.first(response)
