@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from demo.text import CATEGORIES, NAMES, OBFUSCATIONS, SENTENCES, TITLES
+from demo.text import CATEGORIES, NAMES, OBFUSCATIONS, PERSONAL, SENTENCES, TITLES, fix_choices
 
 # country -> (currency, mobile number prefixes after the country code, national digits after the prefix)
 COUNTRIES = {
@@ -125,8 +125,11 @@ def pick_country(rnd: random.Random) -> str:
 
 
 def make_template(template_id: str, category: str, rnd: random.Random) -> Template:
-    sections = SENTENCES[category]
-    return Template(template_id, category, rnd.choice(TITLES[category]), [rnd.choice(options) for options in sections])
+    """One sentence per section with its wording choices fixed, plus a sentence of the poster's own."""
+    sentences = [fix_choices(rnd.choice(options), rnd) for options in SENTENCES[category]]
+    personal = fix_choices(rnd.choice(PERSONAL), rnd)
+    sentences.insert(rnd.randint(1, len(sentences)), personal + rnd.choice((".", "!", "!!", " :)")))
+    return Template(template_id, category, rnd.choice(TITLES[category]), sentences)
 
 
 def _handle(rnd: random.Random) -> str:

@@ -44,50 +44,72 @@ ITEMS = ("bicycle", "sofa", "phone", "laptop", "washing machine", "baby stroller
 SERVICES = ("house cleaning", "moving help", "maths tutoring", "plumbing", "painting", "garden work",
             "computer repair", "dog walking", "photography", "translation")
 
-# Sections of a body; a template picks one sentence per section. Slots: {name} {age} {price} {city} {dest}
-# {date} {job} {item} {service} {currency}.
+# Sections of a body; a template picks one sentence per section, then fixes each [a|b|c] choice once, so
+# one poster's ads share wording while unrelated posters rarely write the same text. Slots: {name} {age}
+# {price} {city} {dest} {date} {job} {item} {service} {currency}.
 SENTENCES = {
     "jobs": (
-        ("Agency looking for girls {age}-30 for work as {job} in {dest}.", "We recruit young women for {job} jobs in {dest}.",
-         "Good opportunity for {job} in {dest}, start {date}.", "Looking for {job} to work in {dest} from {date}."),
-        ("Flight and visa paid by the employer.", "Travel costs covered, you pay back later from salary.",
-         "We arrange passport and documents for you.", "No experience and no language needed."),
-        ("Salary up to {price} {currency} per week.", "Earn {price} {currency} weekly, cash.",
-         "Pay {price} {currency} a week plus tips.", "Income from {price} {currency} per week."),
-        ("Accommodation provided, shared room.", "Free housing near the workplace.", "Living with the team, all included."),
-        ("Contact {name} for details.", "Ask for {name}, quick answer.", "Send a message to {name} today."),
+        ("[Agency|Company|Our office] [looking for|searching for|needs] girls {age}-30 for work as {job} in {dest}.",
+         "We [recruit|hire|are looking for] young women for {job} [jobs|work|positions] in {dest}.",
+         "[Good|Great|Rare|Real] opportunity for {job} in {dest}, [start|starting] {date}.",
+         "Looking for {job} to work in {dest} [from|starting] {date}, [full time|long term|seasonal]."),
+        ("[Flight|Ticket|Travel] and visa paid by the [employer|company|agency].",
+         "Travel costs [covered|paid for you], you pay back later from [salary|your first wages].",
+         "We arrange [passport|papers|travel] and documents for you, [no worries|easy|fast].",
+         "No experience and no [language|English|papers] needed."),
+        ("Salary up to {price} {currency} per week[| guaranteed| and more].", "Earn {price} {currency} [weekly|each week], [cash|paid in cash|net].",
+         "Pay {price} {currency} a week plus [tips|bonus|extras].", "Income from {price} {currency} per week[| for hard workers]."),
+        ("[Accommodation|Housing|Room] provided, [shared room|with other girls|close to work].",
+         "Free [housing|accommodation] near the [workplace|hotel|club].", "Living with the [team|other workers], [all included|food included]."),
+        ("Contact {name} for [details|more information|an interview].", "Ask for {name}, [quick|fast] answer.",
+         "Send a message to {name} [today|now|right away]."),
     ),
     "wellness": (
-        ("Hello, I am {name}, {age} years old, new in {city}.", "Welcome to our studio in {city}.",
-         "{name} offers relaxing treatments in {city}.", "New team in {city}, friendly and discreet."),
-        ("Relaxing full body massage, hot stones and aromatherapy.", "Classic and Thai massage.",
-         "Calm atmosphere, shower available.", "Private apartment, easy parking."),
-        ("One hour {price} {currency}.", "Prices from {price} {currency}.", "Special offer {price} {currency} this week."),
-        ("Open every day 10-22.", "Available from {date}, late appointments possible.", "Appointments only, call before."),
-        ("Ask for {name}.", "Message {name} for a booking.", "Booking by phone or chat."),
+        ("Hello, I am {name}, {age} years old, new in {city}.", "Welcome to our [studio|salon|place] in {city}.",
+         "{name} offers [relaxing|calming|soothing] treatments in {city}.",
+         "New [team|girls|staff] in {city}, [friendly and discreet|kind and relaxed|always smiling]."),
+        ("[Relaxing|Soothing|Deep] full body massage, [hot stones|foot care|oils] and [aromatherapy|music|candles].",
+         "[Classic|Swedish] and [Thai|shiatsu|sports] massage.", "[Calm|Quiet|Clean] atmosphere, shower available.",
+         "Private apartment, [easy parking|near the station|central location]."),
+        ("One hour {price} {currency}[|, half hour less].", "Prices from {price} {currency}.",
+         "Special offer {price} {currency} [this week|today|for new clients]."),
+        ("Open every day [10-22|9-23|12-24].", "Available from {date}, [late|evening|weekend] appointments possible.",
+         "Appointments only, [call|text|write] before."),
+        ("Ask for {name}.", "Message {name} for a [booking|visit|time].", "Booking by [phone or chat|message only|phone]."),
     ),
     "rentals": (
-        ("Room available in {city} from {date}.", "Furnished room in a quiet street of {city}.",
-         "Shared apartment in {city}, room free now."),
-        ("Bills and wifi included.", "Close to bus and metro.", "Kitchen and bathroom shared with two others."),
-        ("Rent {price} {currency} per month.", "{price} {currency} monthly, deposit one month.", "Only {price} {currency} a month."),
-        ("Suits workers or students.", "No pets, no smoking.", "Minimum stay three months."),
-        ("Contact {name} to visit.", "Viewing any evening, ask for {name}."),
+        ("Room available in {city} from {date}.", "[Furnished|Bright|Large] room in a [quiet|nice|safe] street of {city}.",
+         "Shared [apartment|flat|house] in {city}, room free [now|soon|from {date}]."),
+        ("[Bills|Utilities] and wifi included.", "Close to [bus and metro|the station|shops].",
+         "Kitchen and bathroom shared with [two|three|four] others."),
+        ("Rent {price} {currency} per month.", "{price} {currency} monthly, deposit [one month|two months|{price} {currency}].",
+         "Only {price} {currency} a month[| all in]."),
+        ("Suits [workers|students|couples].", "No pets, no smoking[| please].", "Minimum stay [three|six|two] months."),
+        ("Contact {name} to visit.", "Viewing any [evening|weekend|day], ask for {name}."),
     ),
     "goods": (
-        ("Selling my {item} because I am moving.", "{item} in good condition, rarely used.", "I have a {item} for sale."),
-        ("Works perfectly, small scratches.", "Comes with original box.", "Bought two years ago."),
-        ("Price {price} {currency}, slightly negotiable.", "Asking {price} {currency}.", "{price} {currency} or best offer."),
-        ("Pick up in {city}.", "Can deliver within {city}.", "Collection only, {city} centre."),
+        ("Selling my {item} because I am [moving|leaving the country|upgrading].",
+         "{item} in [good|very good|excellent] condition, [rarely|hardly|carefully] used.", "I have a {item} for sale."),
+        ("Works [perfectly|fine|like new], [small scratches|no damage|minor marks].",
+         "Comes with [original box|receipt|all accessories].", "Bought [two|three|four] years ago."),
+        ("Price {price} {currency}, [slightly|a little] negotiable.", "Asking {price} {currency}.",
+         "{price} {currency} or best offer."),
+        ("Pick up in {city}.", "Can deliver within {city}[| for a small fee].", "Collection only, {city} [centre|north|south]."),
     ),
     "services": (
-        ("Offering {service} in {city} and nearby.", "{service} by an experienced professional.",
-         "Need {service}? I can help."),
-        ("Ten years of experience.", "Insured and reliable.", "References available on request."),
+        ("Offering {service} in {city} and [nearby|surroundings|the region].",
+         "{service} by an [experienced|qualified|certified] professional.", "Need {service}? I can [help|do it]."),
+        ("[Ten|Five|Fifteen] years of experience.", "Insured and [reliable|punctual|careful].",
+         "References available on request."),
         ("From {price} {currency} per hour.", "Fixed price {price} {currency}.", "Fair rates, from {price} {currency}."),
-        ("Free quote, call any time.", "Weekends too.", "Fast response."),
+        ("Free quote, call any time.", "Weekends too[| at no extra cost].", "[Fast|Quick|Same day] response."),
     ),
 }
+# A sentence of the poster's own, appended to each of its templates: gives every poster a textual fingerprint.
+PERSONAL = ("[I am|We are] [honest|reliable|serious|friendly|easy going|hard working] and [punctual|discreet|patient|flexible]",
+            "[Thanks|Thank you|Many thanks] for [reading|looking|your time][| and have a nice day| and good luck]",
+            "[Write|Call|Message] [me|us] [in English|in Spanish|in Russian|in any language|anytime]",
+            "[First come first served|Do not miss this|Limited places|Only serious people|Offer valid this month]")
 PRICE_RANGES = {"jobs": (300, 1500), "wellness": (40, 200), "rentals": (250, 1200), "goods": (10, 900),
                 "services": (15, 120)}
 
@@ -139,6 +161,11 @@ def obfuscate_phone(shown: str, kind: str, rnd: random.Random) -> tuple[str, str
             cut += 1
         return shown[:cut] + "...", "..." + shown[cut:]
     raise ValueError(f"unknown obfuscation kind {kind!r}; expected one of {OBFUSCATIONS}")
+
+
+def fix_choices(template: str, rnd: random.Random) -> str:
+    """Resolve every [a|b|c] in a sentence once (at template creation), leaving {slots} for each ad."""
+    return re.sub(r"\[([^\[\]]*)\]", lambda m: rnd.choice(m.group(1).split("|")), template)
 
 
 def fill(template: str, slots: dict) -> str:
