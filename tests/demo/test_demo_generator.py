@@ -186,3 +186,31 @@ def test_switches_turn_variations_off_and_are_recorded(tmp_path):
         assert record["text_variations"] == [] and record["faults"] == []
         assert record["hard_negatives"] == {"boilerplate": None, "placeholder_phone": None, "stock_photo": False}
         assert all(not i["transforms"] and not i["fault"] for i in record["images"])
+
+
+def test_controller_ads_share_wording_that_unrelated_posters_do_not(truth, ads):
+    def words(ad_id: str) -> set[str]:
+        return set(re.findall(r"[a-z]+", ads[ad_id]["body"].lower()))
+
+    def jaccard(a: str, b: str) -> float:
+        x, y = words(a), words(b)
+        return len(x & y) / len(x | y)
+
+    rnd = random.Random(0)
+    by_template = defaultdict(list)
+    for record in truth:
+        by_template[record["template_id"]].append(record)
+    same = [jaccard(a["ad_id"], b["ad_id"]) for group in by_template.values() if len(group) > 1
+            for a, b in [rnd.sample(group, 2)] if not a["text_variations"] and not b["text_variations"]]
+    by_category = defaultdict(list)
+    for record in truth:
+        by_category[record["category"]].append(record)
+    unrelated = []
+    for group in by_category.values():
+        for _ in range(200):
+            a, b = rnd.sample(group, 2)
+            if a["poster_id"] != b["poster_id"]:
+                unrelated.append(jaccard(a["ad_id"], b["ad_id"]))
+    assert statistics.mean(same) > 0.7
+    assert statistics.mean(unrelated) < 0.45
+    assert sum(j > 0.7 for j in unrelated) / len(unrelated) < 0.05
