@@ -221,16 +221,28 @@ def is_placeholder_phone(normalised: str) -> bool:
     `normalised` is a Contact.normalised phone (E.164 or bare digits). Such numbers are shared by
     unrelated ads; linking must treat them as hubs, not as identity.
     """
-    digits = re.sub(r"\D", "", normalised)
-    national = digits
+    national = re.sub(r"\D", "", normalised)
     if normalised.startswith("+"):
         try:
             national = str(phonenumbers.parse(normalised, None).national_number)
         except phonenumbers.NumberParseException:
             pass
+    return _is_placeholder_national(national)
+
+
+def _is_placeholder_national(national: str) -> bool:
     if len(set(national)) <= 2 or len(set(national[-7:])) == 1:
         return True
     return national in "01234567890123456789" or national in "98765432109876543210"
+
+
+def _phone_contact(text: str, span: tuple[int, int], number: phonenumbers.PhoneNumber | str, **extra) -> Contact:
+    """A phone Contact from a parsed number (or bare national digits when the region is unknown)."""
+    if isinstance(number, str):
+        return Contact("phone", text[span[0] : span[1]], number, span, _is_placeholder_national(number), **extra)
+    normalised = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    placeholder = _is_placeholder_national(str(number.national_number))
+    return Contact("phone", extra.pop("value", text[span[0] : span[1]]), normalised, span, placeholder, **extra)
 
 
 def extract_phones(text: str, country: str | None, folded: FoldedText | None = None) -> list[Contact]:
@@ -280,11 +292,10 @@ def _split_phone(
     parsed = _parse(digits, plus, region)
     if parsed is None:
         return None
-    normalised = phonenumbers.format_number(parsed[0], PhoneNumberFormat.E164)
     span = folded.source_span(*_number_bounds(ftext, head[0], head[-1]))
     tail_span = folded.source_span(tail[0].start, tail[-1].end)
     value = f"{text[span[0] : span[1]]} … {text[tail_span[0] : tail_span[1]]}"
-    return Contact("phone", value, normalised, span, is_placeholder_phone(normalised), tail_span=tail_span)
+    return _phone_contact(text, span, parsed[0], value=value, tail_span=tail_span)
 
 
 def _number_bounds(ftext: str, first: _Unit, last: _Unit) -> tuple[int, int]:
@@ -335,7 +346,7 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: 
         # Dummy numbers ("000-000-0000", "123-456-7890") are often impossible numbers for the
         # ad's country, but hub detection needs them: keep their digits, flagged.
         digits = "".join(u.digits for u in chain)
-        if len(digits) <= _MAX_DIGITS and is_placeholder_phone(digits):
+        if len(digits) <= _MAX_DIGITS and _is_placeholder_national(digits):
             candidates.append((False, len(chain), 0, len(chain) - 1, digits))
     candidates.sort(key=lambda c: (not c[0], -c[1], c[2]))
     taken: list[tuple[int, int]] = []
@@ -344,10 +355,6 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: 
         if any(i <= b and a <= j for a, b in taken):
             continue
         taken.append((i, j))
-        span = folded.source_span(*_number_bounds(ftext, chain[i], chain[j]))
-        normalised = number if isinstance(number, str) else phonenumbers.format_number(number, PhoneNumberFormat.E164)
-        contacts.append(
-            Contact("phone", text[span[0] : span[1]], normalised, span, is_placeholder_phone(normalised))
-        )
+        contacts.append(_phone_contact(text, folded.source_span(*_number_bounds(ftext, chain[i], chain[j])), number))
     contacts.sort(key=lambda c: c.span)
     return contacts

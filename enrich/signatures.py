@@ -6,19 +6,23 @@ probability 1 - (1 - J**rows)**bands for Jaccard similarity J of their shingle s
 plain strings ('b07:3fa9c2d41e5b7788') meant to be stored as Elasticsearch keywords: a terms query
 on them returns the blocking candidates.
 
-Defaults: 2-word shingles, 256 permutations, 64 bands x 4 rows. Collision probability by Jaccard:
+Defaults: 2-word shingles, 256 permutations, 64 bands x 4 rows. Share of pairs meeting in at least one
+band, measured by `bench/enrich_minhash.py --world <20k-ad demo world>` (theory in brackets):
 
-    J     0.2    0.3    0.4    0.5    0.6    0.7    0.8
-    P   0.098  0.406  0.812  0.984  1.000  1.000  1.000
+    exact Jaccard   0.1-0.2       0.2-0.3       0.3-0.4       0.4-0.5       0.5-0.6       >= 0.6
+    64 x 4          0.020 (.028)  0.231 (.202)  0.581 (.631)  0.931 (.930)  1.000 (.997)  1.000
+    32 x 4 (128)    0.046 (.014)  0.128 (.107)  0.398 (.393)  0.720 (.735)  0.956 (.948)  0.991+
+    42 x 3 (126)    0.086 (.120)  0.385 (.457)  0.753 (.848)  0.965 (.981)  0.996 (.999)  1.000
 
-so masked copies of one template (J >= 0.5) meet with probability >= 0.98, while unrelated ads
-(J ~ 0.02 with masking) collide with probability 64 * 0.02**4 ~ 1e-5. Chosen over 128 x (32 x 4),
-which reaches only 0.87 at J = 0.5, and over 126 x (42 x 3), which lets 29% of J = 0.2 pairs through;
-see `bench/enrich_minhash.py` for the measured S-curve and timings.
+64 x 4 puts pairs with J >= 0.5 together with probability >= 0.99 while passing only 2% of pairs
+at J 0.1-0.2; 32 x 4 misses 4-5% at J 0.5-0.6, and 42 x 3 sends 4x more weak pairs to verification.
+On that world 98% of same-template ad pairs share a band key (`bench/enrich_quality.py`).
 
 Implementation: our own vectorised MinHash (CRC-32 of each shingle, then multiply-add-shift
-universal hashing, Dietzfelbinger 1996) instead of datasketch's per-shingle SHA-1: measured ~8x
-faster with the same estimation error (`bench/enrich_minhash.py`).
+universal hashing, Dietzfelbinger 1996) instead of datasketch's per-shingle SHA-1. Measured
+(`bench/enrich_minhash.py`, 256 permutations, CPU time): 49 us vs 344 us per signature on demo ads,
+96 us vs 340 us on longer synthetic ads; Jaccard estimate mean absolute error 0.013 vs 0.012 (demo)
+and 0.018 vs 0.022 (synthetic) — equal quality, 3.5-7x faster.
 """
 
 from __future__ import annotations

@@ -25,3 +25,7 @@ def test_short_boilerplate_inside_a_long_ad_is_not_a_match():
 
 def test_empty_text_scores_zero():
     assert text_similarity("", A) == 0.0
+
+
+def test_token_set_scorer_rates_a_contained_text_as_identical():
+    assert text_similarity("call <phone> real pictures", A, scorer="token_set") == 1.0
