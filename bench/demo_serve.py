@@ -41,6 +41,13 @@ def _wait_ready(port: int, timeout: float = 60.0) -> None:
     raise RuntimeError(f"demo server on port {port} did not start within {timeout}s")
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ads", type=int, default=5000)
@@ -63,7 +70,9 @@ def main() -> int:
                                "--no-faults"], cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL)
     counts, errors = [0] * args.clients, [0] * args.clients
     try:
+        launched = time.monotonic()
         _wait_ready(port)
+        startup = time.monotonic() - launched
         stop = time.monotonic() + args.seconds
 
         def client(n: int) -> None:
@@ -86,10 +95,12 @@ def main() -> int:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        rss_mb = _rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
     print(f"flavour={args.flavour} ads={args.ads} live_detail_pages={len(paths)} clients={args.clients} seconds={elapsed:.1f}")
+    print(f"server_startup_s={startup:.1f} server_rss_MB={rss_mb:.0f}")
     print(f"pages={sum(counts)} errors={sum(errors)} pages_per_s={sum(counts) / elapsed:.0f} target=500")
     return 0
 

@@ -191,11 +191,12 @@ def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list
             files.append(file)
             truth.append(poster.extra["image_truth"][file] | {"reused": True})
             continue
-        transforms = plan_transforms(rnd) if earlier and sw.image_variation else {"quality": 90}
+        variant = bool(earlier)  # the first upload of a base photo is the original
+        transforms = plan_transforms(rnd) if variant else {"quality": 90}
         fault = _image_fault(rnd, state)
         file = state.new_file()
         state.jobs.append(ImageJob(file, base, transforms, fault))
-        record = {"file": file, "base_id": f"b{base}", "transforms": sorted(k for k in transforms if k != "quality"),
+        record = {"file": file, "base_id": f"b{base}", "transforms": sorted(transforms) if variant else [],
                   "params": transforms, "flipped": bool(transforms.get("flip")), "stock": False,
                   "fault": fault, "reused": False}
         uploaded.setdefault(base, []).append(file)

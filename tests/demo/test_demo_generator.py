@@ -14,6 +14,7 @@ import phonenumbers
 from PIL import Image, ImageOps
 
 from demo.generator import generate_world
+from demo.photos import TRANSFORMS
 from demo.population import controller_sizes
 from demo.text import OBFUSCATIONS, PLACEHOLDER_PHONES
 
@@ -121,6 +122,11 @@ def test_variants_of_a_base_photo_are_near_and_different_bases_far(world_dir, tr
     assert len(hashes) >= 100
     assert sum(d > 20 for d in far) / len(far) >= 0.99
     assert statistics.mean(far) > 28
+
+
+def test_every_image_transform_appears_and_is_recorded(truth):
+    recorded = {name for r in truth for i in r["images"] if not i["stock"] for name in i["transforms"]}
+    assert recorded == set(TRANSFORMS)
 
 
 def test_flipped_variants_are_recorded(world_dir, truth):
