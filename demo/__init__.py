@@ -15,6 +15,7 @@ Python:
   demo.server.start_server(world_dir, port=0, day=None, **ServeOptions fields) -> MarketServer
       .url .port .day .access_log (list of {time, client, method, path, status, bytes, user_agent})
       .set_day(k) .stop()      (also: POST /_world {"day": K}; GET /_world)
+  demo.server.is_disallowed(path) -> bool   (robots.txt rules, for checking an access log)
   demo.world.load_world(dir) / read_truth(dir) / day_changes(truth, day); WorldError names the path.
 
 World directory:

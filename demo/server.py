@@ -37,6 +37,11 @@ DEFAULT_PORT = 8765
 DISALLOWED = ("/html/search", "/html/report/", "/js/account/", "/_world")
 
 
+def is_disallowed(path: str) -> bool:
+    """Whether robots.txt forbids `path` (for checking a crawler's access log)."""
+    return any(path.startswith(prefix) for prefix in DISALLOWED)
+
+
 @dataclass
 class ServeOptions:
     rate_limit: float = 20.0  # requests per second per client; 0 = off

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from demo.compose import day_date
-from demo.server import start_server
+from demo.server import is_disallowed, start_server
 from demo.views import live_state
 from demo.world import WorldError, day_changes, load_world
 
@@ -118,6 +118,7 @@ def test_robots_txt_disallows_paths_and_sets_crawl_delay(faulty_market, fetch):
     assert "User-agent: *" in robots
     for path in ("/html/search", "/html/report/", "/js/account/"):
         assert f"Disallow: {path}" in robots
+        assert is_disallowed(path + "x") and not is_disallowed("/html/ad/H0000001")
     assert re.search(r"Crawl-delay: [\d.]+", robots)
 
 
