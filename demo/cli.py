@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from demo.world import WorldError
@@ -75,6 +76,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     print(f"serving {args.world} (day {server.day} of 0..{server.world.days - 1}) at {server.url}/html/ "
           f"(demo-html) and {server.url}/js/ (demo-js); Ctrl-C stops", flush=True)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -82,6 +84,10 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _stop_on_signal(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops the server the same way Ctrl-C does: access log closed cleanly
 
 
 def build_parser() -> argparse.ArgumentParser:
