@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from itertools import combinations
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +22,7 @@ DEFAULT_MAX_PIXELS = 20_000_000
 """Largest image (width x height) decoded: 20 MP covers 12 MP camera originals; bigger ones are rejected unread."""
 
 _EXIF_ORIENTATION = 0x0112
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF", b"BM", b"II*\x00", b"MM\x00*")
 
 ImageErrorReason = Literal["empty", "not-an-image", "too-many-pixels", "decompression-bomb", "truncated", "corrupt"]
 
@@ -69,11 +71,13 @@ def image_hashes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHash
                 image.load()
                 grey = _greyscale(image)
     except UnidentifiedImageError as error:
-        return ImageError("not-an-image", str(error))
+        # Known image magic that Pillow cannot read is a damaged image, not some other file type.
+        reason: ImageErrorReason = "corrupt" if data.startswith(_IMAGE_MAGIC) else "not-an-image"
+        return ImageError(reason, str(error))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         return ImageError("decompression-bomb", str(error))
     except OSError as error:
-        reason: ImageErrorReason = "truncated" if "truncated" in str(error).lower() else "corrupt"
+        reason = "truncated" if "truncated" in str(error).lower() else "corrupt"
         return ImageError(reason, str(error))
     except (ValueError, SyntaxError, EOFError, IndexError, TypeError, MemoryError) as error:
         # Pillow plugins raise these on malformed headers and chunks.
@@ -121,15 +125,43 @@ def hamming(a_hex: str, b_hex: str) -> int:
 
 
 def hash_band_keys(hex_hash: str, parts: int = 4, prefix: str = "p") -> list[str]:
-    """Split a hash into `parts` contiguous bit chunks as keywords '<prefix><parts>.<i>:<chunk hex>'.
+    """Split a hash into `parts` contiguous bit chunks as keywords '<prefix><parts>.<i>:<chunk hex>' (the stored side).
 
-    Pigeonhole: two hashes within Hamming distance r < parts agree exactly on at least one chunk, so
-    a terms query on these keys finds every hash within radius parts - 1 (and, in practice, most at
-    larger distances). 64 bits must divide evenly: parts in {1, 2, 4, 8, 16}; other values raise.
-    Use different prefixes ('p' for pHash, 'd' for dHash) so keys of different hashes never mix.
+    Pigeonhole: two hashes within Hamming distance r < parts agree exactly on at least one chunk;
+    query with `hash_query_keys` to reach further. 64 bits must split into hex-aligned chunks:
+    parts in {1, 2, 4, 8, 16}; other values raise ValueError. Use different prefixes ('p' for pHash,
+    'd' for dHash) so keys of different hashes never mix.
     """
+    return [f"{prefix}{parts}.{i}:{chunk}" for i, chunk in enumerate(_chunks(hex_hash, parts))]
+
+
+def hash_query_keys(hex_hash: str, parts: int = 4, flips: int = 1, prefix: str = "p") -> list[str]:
+    """Keys to search for hashes near `hex_hash`: each chunk as is and with up to `flips` of its bits flipped.
+
+    Multi-index hashing (Norouzi et al. 2012): a stored hash within distance parts * (flips + 1) - 1
+    shares at least one key with these, guaranteed; with the defaults (4 x 16-bit chunks, 1 flip)
+    radius 7 is guaranteed and, on the demo world's 16k photos, 99.8% of duplicate pairs (distance up
+    to 12) are found while 0.34% of all pairs become candidates (`bench/enrich_quality.py`).
+    Costs parts * (1 + width + ... + C(width, flips)) terms: 68 for the defaults.
+    """
+    if flips < 0:
+        raise ValueError(f"flips must be >= 0, got {flips}")
+    keys = []
+    for i, chunk in enumerate(_chunks(hex_hash, parts)):
+        width = len(chunk) * 4
+        value = int(chunk, 16)
+        for count in range(flips + 1):
+            for bits in combinations(range(width), count):
+                flipped = value
+                for bit in bits:
+                    flipped ^= 1 << bit
+                keys.append(f"{prefix}{parts}.{i}:{flipped:0{len(chunk)}x}")
+    return keys
+
+
+def _chunks(hex_hash: str, parts: int) -> list[str]:
     bits = len(hex_hash) * 4
     if parts <= 0 or bits % parts or (bits // parts) % 4:
         raise ValueError(f"cannot split a {bits}-bit hash into {parts} hex-aligned parts")
     width = len(hex_hash) // parts
-    return [f"{prefix}{parts}.{i}:{hex_hash[i * width : (i + 1) * width]}" for i in range(parts)]
+    return [hex_hash[i * width : (i + 1) * width].lower() for i in range(parts)]

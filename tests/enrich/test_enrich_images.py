@@ -123,3 +123,24 @@ def test_hash_band_keys_find_every_hash_within_radius_parts_minus_one():
 def test_hash_band_keys_reject_uneven_splits():
     with pytest.raises(ValueError, match="hex-aligned"):
         hash_band_keys("0" * 16, parts=3)
+
+
+def test_hash_query_keys_reach_every_hash_within_radius_seven():
+    from enrich.images import hash_query_keys
+
+    base = int("9f3a5c7e1b2d4f60", 16)
+    other = base
+    for bit in (0, 1, 16, 17, 32, 33, 48):  # 2 + 2 + 2 + 1 bits over the four 16-bit chunks
+        other ^= 1 << bit
+    assert set(hash_query_keys(f"{base:016x}")) & set(hash_band_keys(f"{other:016x}"))
+
+
+def test_hash_query_keys_miss_a_hash_with_every_chunk_two_bits_away():
+    from enrich.images import hash_query_keys
+
+    base = int("9f3a5c7e1b2d4f60", 16)
+    other = base
+    for bit in (0, 1, 16, 17, 32, 33, 48, 49):
+        other ^= 1 << bit
+    assert not set(hash_query_keys(f"{base:016x}")) & set(hash_band_keys(f"{other:016x}"))
+
