@@ -61,12 +61,23 @@ class RetryAfterMiddleware:
         host = urlsplit(request.url).netloc
         delay = min(delay, self.max_wait_s)
         self.paused_until[host] = max(self.paused_until.get(host, 0.0), time.monotonic() + delay)
+        self._slow_down(request)
         self.crawler.stats.inc_value(f"adwatch/errors/http_{response.status}")
         self.crawler.stats.inc_value("adwatch/retry_after/honoured")
         log.info("%s answered %d; pausing %s for %.1fs as Retry-After asks", request.url, response.status, host, delay)
         retry = get_retry_request(request, spider=self.crawler.spider, reason=f"http_{response.status}_retry_after",
                                   max_retry_times=self.max_retries)
         return retry or response
+
+    def _slow_down(self, request) -> None:
+        """The host said we are too fast: halve our concurrency on it and lengthen the gap between
+        requests. Pausing alone is not enough: requests already past the pause arrive together."""
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is None:
+            return
+        slot.concurrency = max(1, slot.concurrency // 2)
+        slot.delay = min(max(slot.delay * 1.5, 0.1), self.max_wait_s)
 
 
 class CrawlDelayMiddleware:

@@ -1,0 +1,36 @@
+"""Crawler fixtures: a generated demo world and isolated deployments on the session's node."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from crawl_helpers import deployment
+
+from demo.generator import generate_world
+from demo.world import read_truth
+
+
+@pytest.fixture(scope="session")
+def crawl_world(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("crawl-world")
+    generate_world(out, 240, 5)
+    return out
+
+
+@pytest.fixture(scope="session")
+def crawl_truth(crawl_world) -> list[dict]:
+    return read_truth(crawl_world)
+
+
+@pytest.fixture(scope="session")
+def crawl_ads(crawl_world) -> dict[str, dict]:
+    with (crawl_world / "ads.jsonl").open(encoding="utf-8") as lines:
+        return {ad["ad_id"]: ad for ad in map(json.loads, lines)}
+
+
+@pytest.fixture
+def crawler(es_settings, tmp_path):
+    with deployment(es_settings, tmp_path) as c:
+        yield c
