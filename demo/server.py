@@ -79,8 +79,7 @@ class MarketServer:
     def __init__(self, world: World, host: str, port: int, day: int | None, options: ServeOptions):
         self.world, self.options = world, options
         self.access_log: list[dict] = []
-        self._log_lock = threading.Lock()
-        self._log_file = open(options.access_log_path, "a", encoding="utf-8") if options.access_log_path else None
+        self._lock = threading.Lock()
         self._failed_once: set[str] = set()
         self._limiter = RateLimiter(options.rate_limit, options.burst) if options.faults and options.rate_limit > 0 else None
         self.view: DayView = build_view(world.ads, self._check_day(world.days - 1 if day is None else day))
@@ -88,7 +87,9 @@ class MarketServer:
         self._httpd.market = self  # type: ignore[attr-defined]
         self.host, self.port = host, self._httpd.server_address[1]
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"demo-market-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name=f"demo-market-{self.port}", daemon=True)
+        self._serving = False
+        self._log_file = open(options.access_log_path, "a", encoding="utf-8") if options.access_log_path else None
 
     @property
     def day(self) -> int:
@@ -105,7 +106,7 @@ class MarketServer:
 
     def first_failure(self, key: str) -> bool:
         """True the first time `key` is asked for (for server_error_first ads), False afterwards."""
-        with self._log_lock:
+        with self._lock:
             if key in self._failed_once:
                 return False
             self._failed_once.add(key)
@@ -115,21 +116,24 @@ class MarketServer:
         return self._limiter.check(client) if self._limiter else 0.0
 
     def log(self, entry: dict) -> None:
-        with self._log_lock:
+        with self._lock:
             self.access_log.append(entry)
             if self._log_file:
                 self._log_file.write(json.dumps(entry) + "\n")
                 self._log_file.flush()
 
     def start(self) -> "MarketServer":
+        self._serving = True  # before the thread runs, so an immediate stop() still shuts it down
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
+        self._serving = True
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._serving:  # shutdown() waits for serve_forever, so only ask a server that was serving
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
