@@ -174,7 +174,11 @@ def _handles(text: str, folded: FoldedText, phones: list[Contact], taken: list[t
     return found
 
 
-def extract_contacts(text: str, country: str | None) -> list[Contact]:
+MAX_CONTACT_CHARS = 50_000
+"""Characters of text searched for contacts (the crawler caps bodies at the same length); the rest is ignored."""
+
+
+def extract_contacts(text: str, country: str | None, max_chars: int = MAX_CONTACT_CHARS) -> list[Contact]:
     """All contacts in `text`, ordered by position: phones, emails, handles, URLs.
 
     country: ISO alpha-2 region of the ad, used to read national phone numbers (see
@@ -182,10 +186,12 @@ def extract_contacts(text: str, country: str | None) -> list[Contact]:
         followed by a phone gives 'platform:+E164' (e.g. 'whatsapp:+15551234567') in addition to
         the phone itself. A bare '@name' with no platform is 'at:name'. Spans do not overlap within
         one kind; a phone inside an email address or URL is not reported as a phone.
-    Non-string input gives [].
+    Only the first `max_chars` characters are searched. Non-string input gives [].
     """
     if not isinstance(text, str) or not text:
         return []
+    if len(text) > max_chars:
+        text = text[:max_chars]
     folded = fold_with_offsets(text)
     ftext = folded.text
     contacts: list[Contact] = []
@@ -240,7 +246,8 @@ def extract_ad_contacts(fields: Mapping[str, str | None], country: str | None) -
 
     Fields are read together, so a phone cut in two between the contact line and the body is still
     one contact. Each contact's `field` names the field its `span` points into (`tail_field` for
-    `tail_span`); spans are relative to that field's own text. Empty and non-text fields are skipped.
+    `tail_span`); spans are relative to that field's own text. Empty and non-text fields are
+    skipped; each field is searched up to MAX_CONTACT_CHARS characters.
     """
     pieces: list[tuple[str, int, int]] = []
     texts: list[str] = []
@@ -248,10 +255,12 @@ def extract_ad_contacts(fields: Mapping[str, str | None], country: str | None) -
     for name, value in fields.items():
         if not isinstance(value, str) or not value:
             continue
+        value = value[:MAX_CONTACT_CHARS]
         pieces.append((name, offset, offset + len(value)))
         texts.append(value)
         offset += len(value) + len(_FIELD_JOIN)
-    contacts = extract_contacts(_FIELD_JOIN.join(texts), country)
+    joined = _FIELD_JOIN.join(texts)
+    contacts = extract_contacts(joined, country, max_chars=len(joined))
 
     def locate(span: tuple[int, int]) -> tuple[str, tuple[int, int]]:
         name, start, end = next((p for p in pieces if p[1] <= span[0] < p[2]), pieces[-1])

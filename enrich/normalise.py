@@ -133,7 +133,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # --- leetspeak -----------------------------------------------------------------------------------
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
-_LEET_CANDIDATE = re.compile(r"\S*[013457@$!]\S*")  # only tokens holding a leet character need a look
+_LEET_CANDIDATE = re.compile(r"(?<!\S)(?=\S*[013457@$!])\S+")  # only tokens holding a leet character need a look
 _UNIT_LIKE = re.compile(r"^[+\-~]?\d+(?:[.,]\d+)?[a-z]{1,5}[.,!?]*$")  # 5ft, 34dd, 2hr, 100usd, 10am
 _NOT_WORD = re.compile(r"://|^www\.|^@|@[^@]*\.|^#")  # URLs, handles, emails, hashtags keep their digits
 _INNER_BANG = re.compile(r"(?<=[a-z])!(?=[a-z])")

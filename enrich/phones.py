@@ -54,6 +54,7 @@ _UNIT_AFTER = re.compile(
 )
 _DATE_GAP = re.compile(r"^\s*[./\-]\s*$")
 _MIN_DIGITS, _MAX_DIGITS = 7, 15
+_MAX_CHAIN = 64  # units; a list of several phones fits, a page of digits is cut (keeps the search linear)
 
 
 class _Unit(NamedTuple):
@@ -114,7 +115,7 @@ def _chains(folded: str, units: list[_Unit]) -> list[list[_Unit]]:
     """Group consecutive units joined by separators or one filler word."""
     chains: list[list[_Unit]] = []
     for unit in units:
-        if chains and _JOINING_GAP.fullmatch(folded, chains[-1][-1].end, unit.start):
+        if chains and len(chains[-1]) < _MAX_CHAIN and _JOINING_GAP.fullmatch(folded, chains[-1][-1].end, unit.start):
             chains[-1].append(unit)
         else:
             chains.append([unit])
@@ -163,13 +164,14 @@ def _plausible_length(digits: str, plus: bool, region: str) -> bool:
     if not lengths:
         return True
     n = len(digits)
-    return (
-        n in lengths
-        or (bool(national_prefix) and digits.startswith(national_prefix) and n - len(national_prefix) in lengths)
-        or (digits.startswith(country_code) and n - len(country_code) in lengths)
-    )
+    if n in lengths:
+        return True
+    if national_prefix and n - len(national_prefix) in lengths and digits.startswith(national_prefix):
+        return True
+    return n - len(country_code) in lengths and digits.startswith(country_code)
 
 
+@lru_cache(maxsize=65_536)  # controllers repeat their numbers across ads; junk repeats its digits
 def _parse(digits: str, plus: bool, region: str | None) -> tuple[phonenumbers.PhoneNumber, bool] | None:
     """Parse digits as a phone for `region`; return (number, is_valid) when it is a full-length possible number."""
     try:
@@ -179,13 +181,6 @@ def _parse(digits: str, plus: bool, region: str | None) -> tuple[phonenumbers.Ph
     if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
         return None
     return number, phonenumbers.is_valid_number(number)
-
-
-def _blocked_edges(folded: str, first: _Unit, last: _Unit) -> bool:
-    """A price, age or measurement touches this candidate ("$150 ...", "... 22yo")."""
-    return bool(_CURRENCY_BEFORE.search(folded, max(0, first.start - 6), first.start)) or bool(
-        _UNIT_AFTER.match(folded[last.end : last.end + 8])
-    )
 
 
 def _has_plus(folded: str, start: int) -> int | None:
@@ -316,32 +311,38 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: 
     if total < _MIN_DIGITS:
         return []
     dated = _date_units(ftext, chain)
+    # Per-unit facts, computed once: may a number start / end at this unit, and is it after a '+'?
+    starts = [not _CURRENCY_BEFORE.search(ftext, max(0, u.start - 6), u.start) for u in chain]
+    ends = [not _UNIT_AFTER.match(ftext, u.end, u.end + 8) for u in chain]
+    pluses = [_has_plus(ftext, u.start) is not None for u in chain]
     candidates: list[tuple[bool, int, int, int, phonenumbers.PhoneNumber | str]] = []
-    for i in range(len(chain)):
+    i = 0
+    while i < len(chain):
         digits = ""
+        best_valid_end = -1
         for j in range(i, len(chain)):
             if j in dated:
                 break
             digits += chain[j].digits
-            if len(digits) < _MIN_DIGITS:
-                continue
             if len(digits) > _MAX_DIGITS:
                 break
-            sub = chain[i : j + 1]
-            if _blocked_edges(ftext, sub[0], sub[-1]):
+            if len(digits) < _MIN_DIGITS or not starts[i] or not ends[j]:
                 continue
-            plus = _has_plus(ftext, sub[0].start) is not None
-            if region is None and not plus:
+            if region is None and not pluses[i]:
                 if len(digits) >= 8:
                     candidates.append((False, j - i + 1, i, j, digits))
                 continue
-            if not _plausible_length(digits, plus, region):
+            if not _plausible_length(digits, pluses[i], region):
                 continue
-            parsed = _parse(digits, plus, region)
+            parsed = _parse(digits, pluses[i], region)
             if parsed is not None:
                 candidates.append((parsed[1], j - i + 1, i, j, parsed[0]))
-        if candidates and i == 0 and candidates[-1][3] == len(chain) - 1:
+                if parsed[1]:
+                    best_valid_end = j
+        if i == 0 and candidates and candidates[-1][3] == len(chain) - 1:
             break  # the whole chain is one phone: no need to try shorter tails
+        # A valid number from unit i wins over anything starting inside it: skip past it.
+        i = best_valid_end + 1 if best_valid_end >= i else i + 1
     if not candidates:
         # Dummy numbers ("000-000-0000", "123-456-7890") are often impossible numbers for the
         # ad's country, but hub detection needs them: keep their digits, flagged.
@@ -349,12 +350,12 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[_Unit], region: 
         if len(digits) <= _MAX_DIGITS and _is_placeholder_national(digits):
             candidates.append((False, len(chain), 0, len(chain) - 1, digits))
     candidates.sort(key=lambda c: (not c[0], -c[1], c[2]))
-    taken: list[tuple[int, int]] = []
+    taken = [False] * len(chain)
     contacts: list[Contact] = []
     for _, _, i, j, number in candidates:
-        if any(i <= b and a <= j for a, b in taken):
+        if any(taken[i : j + 1]):
             continue
-        taken.append((i, j))
+        taken[i : j + 1] = [True] * (j - i + 1)
         contacts.append(_phone_contact(text, folded.source_span(*_number_bounds(ftext, chain[i], chain[j])), number))
     contacts.sort(key=lambda c: c.span)
     return contacts

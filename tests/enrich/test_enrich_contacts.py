@@ -100,3 +100,9 @@ def test_numbers_in_separate_fields_are_not_joined():
     assert _only("phone", "x") == []
     contacts = extract_ad_contacts({"title": "Rooms 1204", "body": "555 2014 floor"}, "US")
     assert [c for c in contacts if c.kind == "phone"] == []
+
+
+def test_text_beyond_the_cap_is_not_searched():
+    text = "x" * 100 + " call 555-201-4567"
+    assert extract_contacts(text, "US", max_chars=100) == []
+    assert [c.normalised for c in extract_contacts(text, "US")] == ["+15552014567"]

@@ -57,3 +57,7 @@ def test_folded_offsets_point_back_into_the_original_text():
     start = folded.text.index("555")
     span = folded.source_span(start, start + 3)
     assert original[span[0] : span[1]] == "5️⃣5️⃣5️⃣"
+
+
+def test_long_token_without_spaces_is_kept_whole():
+    assert normalise_text("a" * 5_000 + " h0t").text == "a" * 5_000 + " hot"
