@@ -5,7 +5,7 @@ The shell never contains ads; /js/static/app.js reads the page's data-view / dat
   listing  article.offer-card > a.offer-card__link[href] (h3 inside), b.offer-card__cost, em.offer-card__date[data-posted],
            em.offer-card__updated[data-updated]; pager: a.pager__next / a.pager__prev
   ad page  section#offer[data-offer-id] > h2.offer__headline, code.offer__ref, b.offer__cost[data-currency],
-           span.offer__place[data-city][data-region][data-country], span.offer__section, em.offer__date[data-posted],
+           span.offer__place[data-city][data-region][data-country], span.offer__section[data-key], em.offer__date[data-posted],
            em.offer__updated[data-updated], div.offer__text, div.offer__reach, figure.offer__gallery img[src]
 """
 
@@ -163,7 +163,9 @@ APP_JS = r"""
       place.dataset.country = offer.place.country;
       box.appendChild(place);
     }
-    box.appendChild(el("span", "offer__section", offer.section.label));
+    var section = el("span", "offer__section", offer.section.label);
+    section.dataset.key = offer.section.key;
+    box.appendChild(section);
     if (offer.created) {
       var posted = el("em", "offer__date", "online since " + offer.created);
       posted.dataset.posted = offer.created;

@@ -31,6 +31,7 @@ def test_chromium_renders_js_ad_page(market, truth, ads, chromium):
         assert page.inner_text("code.offer__ref") == ad["ad_id"]
         assert page.get_attribute("b.offer__cost", "data-currency") == ad["currency"]
         assert page.get_attribute("span.offer__place", "data-country") == ad["country"]
+        assert page.get_attribute("span.offer__section", "data-key") == ad["category"]
         sources = page.eval_on_selector_all("figure.offer__gallery img", "imgs => imgs.map(i => i.getAttribute('src'))")
         assert sources == [f"/js/media/{name}" for name in ad["images"]]
     finally:
