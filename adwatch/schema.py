@@ -53,6 +53,7 @@ class Link(InnerDoc):
     score = Float()
     detail = Keyword(ignore_above=512)
     suppressed = Boolean()  # true when a hub weakened or dropped this evidence
+    photos = Integer()  # image evidence: index of the matching photo on this ad, then on the other
 
 
 class EnrichError(InnerDoc):

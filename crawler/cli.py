@@ -34,9 +34,11 @@ def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_
     settings.setmodule("crawler.settings", priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
-    # The adwatch CLI has configured logging already; Scrapy's LOG_LEVEL still filters.
-    process = CrawlerProcess(settings, install_root_handler=False)
-    logging.getLogger().setLevel(settings.get("LOG_LEVEL"))
+    # Scrapy installs its own root handler, filtered by LOG_LEVEL; the adwatch CLI's would let
+    # every DEBUG line through a second time.
+    for handler in logging.root.handlers[:]:
+        logging.root.removeHandler(handler)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(AdsSpider)
     process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger)
     process.start()

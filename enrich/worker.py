@@ -1,0 +1,175 @@
+"""The enrichment worker: the I/O edge of the enrich stage.
+
+1. Enrich: every pending ad (enrich.status = pending) gets identifiers, text signature and image
+   hashes (`profile_ad`), written back with status done and any errors. One bad ad never stops
+   the run: its problems are recorded on it.
+2. Link: facts of every enriched ad are loaded from the index; only pairs touching newly
+   enriched ads are compared (unless rebuilding), earlier verdicts come from the ads' stored links.
+3. Write: each ad's cluster id and explanations; one document per cluster; clusters that merged
+   into another are deleted (their ids live on in the survivor's merged_from).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+
+from adwatch.bulk import BulkAction, BulkWriter, delete, replace, upsert
+from adwatch.store import Store
+from enrich.blocking import AdFacts, ImageKey
+from enrich.comparison import Evidence, LinkRules
+from enrich.linking import LinkResult, link
+from enrich.profile import ENRICH_VERSION, profile_ad
+from enrich.summary import AdMeta, summarise
+
+log = logging.getLogger(__name__)
+
+LINK_FIELDS = ["site", "city", "country", "first_seen", "last_seen", "identifiers", "contacts.normalised",
+               "contacts.placeholder", "minhash_bands", "template_text", "images.phash", "images.dhash",
+               "images.phash_flip", "images.dhash_flip", "images.hash_bands", "cluster_id", "links", "enrich.status"]
+
+
+@dataclass
+class WorkerReport:
+    enriched: int = 0
+    enrich_errors: int = 0
+    linked_ads: int = 0
+    clusters: int = 0
+    ads_updated: int = 0
+    clusters_deleted: int = 0
+    write_failures: int = 0
+    link_stats: dict = field(default_factory=dict)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _read_image(root: Path, rel: str) -> bytes | None:
+    try:
+        return (root / rel).read_bytes()
+    except OSError:
+        return None
+
+
+class Worker:
+    def __init__(self, store: Store, image_dir: Path, rules: LinkRules = LinkRules(), batch: int = 500,
+                 progress: Callable[[str, int], None] | None = None) -> None:
+        self.store = store
+        self.image_dir = Path(image_dir)
+        self.rules = rules
+        self.batch = batch
+        self.progress = progress or (lambda stage, n: None)
+        self.writer = BulkWriter(store.client)
+
+    # ------------------------------------------------------------------ enrich
+
+    def enrich_pending(self, everything: bool = False) -> tuple[set[str], int]:
+        """Enrich pending ads (all ads when `everything`); returns (their ids, how many had errors)."""
+        query = {"match_all": {}} if everything else {"term": {"enrich.status": "pending"}}
+        done: set[str] = set()
+        errors = 0
+        actions: list[BulkAction] = []
+        for hit in self.store.scan(self.store.ads, query, source=["title", "body", "contact_text", "country", "city",
+                                                                   "region", "images"]):
+            src = hit["_source"]
+            images = {i["path"]: _read_image(self.image_dir, i["path"]) for i in src.get("images", []) if i.get("path")}
+            profile = profile_ad(src, images)
+            errors += bool(profile.errors)
+            fields = {**profile.fields, "enrich": {"status": "done", "version": ENRICH_VERSION,
+                                                   "processed_at": _now(), "errors": profile.errors}}
+            actions.append(upsert(hit["_index"], hit["_id"], fields))
+            done.add(hit["_id"])
+            if len(actions) >= self.batch:
+                self._write(actions)
+                actions = []
+                self.progress("enrich", len(done))
+        self._write(actions)
+        self.progress("enrich", len(done))
+        self.store.client.indices.refresh(index=self.store.ads)
+        return done, errors
+
+    # ------------------------------------------------------------------ link
+
+    def load_facts(self) -> tuple[list[AdFacts], dict[str, AdMeta], dict[str, str | None], list[Evidence], dict, dict]:
+        facts, meta, previous, stored, index_of, old_links = [], {}, {}, [], {}, {}
+        query = {"term": {"enrich.status": "done"}}
+        for hit in self.store.scan(self.store.ads, query, source=LINK_FIELDS):
+            src, doc_id = hit["_source"], hit["_id"]
+            index_of[doc_id] = hit["_index"]
+            images = [i for i in src.get("images", []) if i.get("phash")]
+            contacts = src.get("contacts", [])
+            facts.append(AdFacts(
+                doc_id=doc_id, first_seen=src.get("first_seen", ""),
+                identifiers=tuple(src.get("identifiers", [])),
+                placeholders=tuple(sorted({c["normalised"] for c in contacts if c.get("placeholder")})),
+                text_keys=tuple(src.get("minhash_bands", [])), template=src.get("template_text", ""),
+                images=tuple(ImageKey(i["phash"], i["dhash"], i["phash_flip"], i["dhash_flip"]) for i in images),
+                image_keys=tuple(k for i in images for k in i.get("hash_bands", [])),
+            ))
+            meta[doc_id] = AdMeta(src.get("site", ""), src.get("city"), src.get("country"), src.get("first_seen", ""),
+                                  src.get("last_seen", src.get("first_seen", "")), src.get("template_text", ""),
+                                  tuple(src.get("identifiers", [])))
+            previous[doc_id] = src.get("cluster_id")
+            old_links[doc_id] = src.get("links", [])
+            for record in src.get("links", []):
+                if record["evidence"] in ("text", "image") and doc_id < record["ad"]:
+                    photos = tuple(record["photos"]) if record.get("photos") else None
+                    stored.append(Evidence(doc_id, record["ad"], record["evidence"], record["score"],
+                                           record["detail"].split("; hub ", 1)[0], photos))
+        return facts, meta, previous, stored, index_of, old_links
+
+    def run(self, everything: bool = False, rebuild: bool = False) -> WorkerReport:
+        report = WorkerReport()
+        fresh, report.enrich_errors = self.enrich_pending(everything)
+        report.enriched = len(fresh)
+        facts, meta, previous, stored, index_of, old_links = self.load_facts()
+        report.linked_ads = len(facts)
+        focus = None if (rebuild or everything) else fresh
+        if focus is not None and not focus:
+            log.info("no newly enriched ads; clusters unchanged")
+            return report
+        result = link(facts, self.rules, focus=focus, stored=[] if focus is None else stored, previous=previous)
+        report.link_stats = result.stats
+        report.clusters = len(result.clusters)
+        self._write_links(result, meta, index_of, previous, old_links, report)
+        return report
+
+    def _write_links(self, result: LinkResult, meta: dict[str, AdMeta], index_of: dict[str, str],
+                     previous: dict[str, str | None], old_links: dict[str, list], report: WorkerReport) -> None:
+        now = _now()
+        cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
+        ad_actions = []
+        for doc_id, index in index_of.items():
+            new_links = result.links.get(doc_id, [])
+            if cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new_links) != _digest(old_links[doc_id]):
+                ad_actions.append(upsert(index, doc_id, {"cluster_id": cluster_of.get(doc_id), "links": new_links}))
+        report.ads_updated = len(ad_actions)
+        self._write(ad_actions)
+        live = {c.cluster_id for c in result.clusters}
+        stale = {cid for cid in previous.values() if cid and cid not in live}
+        cluster_actions = [replace(self.store.clusters, c.cluster_id, summarise(c, meta, result.links, now))
+                           for c in result.clusters]
+        cluster_actions += [delete(self.store.clusters, cid) for cid in sorted(stale)]
+        report.clusters_deleted = len(stale)
+        self._write(cluster_actions)
+        self.store.refresh()
+
+    def _write(self, actions: list[BulkAction]) -> None:
+        if not actions:
+            return
+        outcome = self.writer.write(actions)
+        if outcome.failed:
+            for error in outcome.errors[:20]:
+                log.error("could not write %s: %s", error.id, error.reason)
+            raise RuntimeError(f"{outcome.failed} of {len(actions)} writes failed; first: {outcome.errors[0].reason}")
+
+
+def _digest(links: list[dict]) -> str:
+    return hashlib.sha1(orjson.dumps(links, option=orjson.OPT_SORT_KEYS)).hexdigest()
