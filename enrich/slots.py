@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from enrich.identifiers import find_emails, find_urls
-from enrich.phones import phone_like_spans
+from enrich.digit_runs import phone_like_spans
 
 PLACEHOLDERS = ("<url>", "<email>", "<handle>", "<phone>", "<price>", "<age>", "<num>", "<name>", "<place>")
 """Every token `mask_slots` can emit."""

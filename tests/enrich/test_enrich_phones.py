@@ -127,3 +127,7 @@ def test_rest_of_a_cut_number_may_come_first():
 def test_placeholder_is_extracted_and_flagged_in_every_country(written, country):
     phones = extract_phones(f"Tel: {written}", country)
     assert [(p.value, p.placeholder) for p in phones] == [(written, True)]
+
+
+def test_number_followed_by_a_currency_word_is_a_price_not_a_phone():
+    assert extract_phones("Budget 2125551234 usd per year", "US") == []
