@@ -71,8 +71,12 @@ def run_serve(args: argparse.Namespace) -> int:
         server = create_server(args.world, args.port, args.day, rate_limit=args.rate_limit, burst=args.burst,
                                crawl_delay=args.crawl_delay, faults=args.faults, page_size=args.page_size,
                                slow_ms=args.slow_ms, access_log_path=args.access_log)
-    except (WorldError, ValueError, OSError) as err:
+    except (WorldError, ValueError) as err:
         print(f"adwatch demo serve: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"adwatch demo serve: cannot listen on 127.0.0.1:{args.port} ({err}); pick another --port",
+              file=sys.stderr)
         return 2
     print(f"serving {args.world} (day {server.day} of 0..{server.world.days - 1}) at {server.url}/html/ "
           f"(demo-html) and {server.url}/js/ (demo-js); Ctrl-C stops", flush=True)
