@@ -37,6 +37,15 @@ def test_category_listing_pages_cover_every_live_ad(market, ads, fetch):
     assert len(ids) > market.options.page_size, "the listing should need more than one page"
 
 
+def test_city_listing_pages_cover_every_live_ad_of_the_city(market, ads, fetch):
+    slug, (city, _, country) = max(market.view.cities.items(), key=lambda item: len(market.view.by_city.get(("html", item[0]), [])))
+    expected = {ad_id for ad_id, ad in ads.items() if ad["flavour"] == "html" and (ad["city"], ad["country"]) == (city, country)
+                and not isinstance(live_state(ad, market.day), (int, type(None)))}
+    ids = _listing_ids(fetch, market.url, f"/html/city/{slug}/")
+    assert set(ids) == expected and len(ids) == len(expected)
+    assert f'href="/html/city/{slug}/"' in fetch(market.url + "/html/").text
+
+
 def test_listing_entry_shows_price_and_dates(market, fetch):
     page = fetch(market.url + "/html/category/rentals/").text
     entry = re.search(r'<li class="listing-item">.*?</li>', page).group(0)
