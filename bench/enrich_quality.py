@@ -137,6 +137,8 @@ def images_quality(world: Path, truth: list[dict], max_files: int) -> None:
                            np.bitwise_count(dhash[:, None] ^ dhash_flip[None, :]))
     n_pos = int(positives.sum())
     print(f"  {len(ok)} hashed files, {n_pos} duplicate pairs, {int(upper.sum()) - n_pos} distinct pairs")
+    if not n_pos:
+        return
     for flip in (False, True):
         p_dist = np.minimum(direct, flipped) if flip else direct
         d_dist = np.minimum(d_direct, d_flipped) if flip else d_direct

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from enrich.identifiers import find_emails, find_urls
 from enrich.digit_runs import phone_like_spans
+from enrich.identifiers import find_emails, find_urls
+from enrich.slot_words import CITIES, CITY_PAIRS, FIRST_NAMES
 
 PLACEHOLDERS = ("<url>", "<email>", "<handle>", "<phone>", "<price>", "<age>", "<num>", "<name>", "<place>")
 """Every token `mask_slots` can emit."""
@@ -28,8 +29,11 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:age[d:]?\s*){_NUMBER}\b|\b{_NUMBER}\s*(?:yo|y/o|yrs?|years?(?:\s+old)?)\b"), "<age>"),
     (re.compile(rf"\b{_NUMBER}\b|\b\d+[a-z]{{1,4}}\b"), "<num>"),
 ]
+_WORD = re.compile(r"[a-z]+")
+_SLOT_WORDS = {**{name: "<name>" for name in FIRST_NAMES}, **{city: "<place>" for city in CITIES}}
+_CITY_PAIR = re.compile(r"\b(?:" + "|".join(pair.replace(" ", r"[\s\-]") for pair in CITY_PAIRS) + r")\b")
 _NOT_NAMES = frozenset(
-    "a an the new here back available so very just in from your only not ready open now and or your".split()
+    "a an the new here back available so very just in from your only not ready open now and or".split()
 )
 _NAME_CONTEXT = re.compile(
     r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|call me|ask for|this is|it's|its)\s+(?P<word>[a-z][a-z'\-]+)"
@@ -46,14 +50,16 @@ def mask_slots(norm_text: str, known_places: Iterable[str] = ()) -> str:
 
     Masked, in this order: emails (also "at"/"dot" forms), URLs, @handles, phone-like runs (7+
     digits or digit words with separators), prices ("$150", "150 roses"), ages ("22 yo", "age 22"),
-    other numbers, names after "my name is" / "i'm" / "call me" / "ask for", places after
-    "visiting" / "new in" / "located in", and any of `known_places` (e.g. the ad's city and
-    region, already normalised). Input should come from `normalise_text`; whitespace stays
+    other numbers, common first names and big cities (`enrich.slot_words`), other names after
+    "my name is" / "i'm" / "call me" / "ask for", other places after "visiting" / "new in" /
+    "located in", and any of `known_places` (e.g. the ad's city and region, already normalised). Input should come from `normalise_text`; whitespace stays
     collapsed. Empty input gives "".
     """
     masked = _mask_spans(norm_text)
     for pattern, placeholder in _RULES:
         masked = pattern.sub(placeholder, masked)
+    masked = _CITY_PAIR.sub("<place>", masked)
+    masked = _WORD.sub(lambda m: _SLOT_WORDS.get(m.group(), m.group()), masked)
     masked = _NAME_CONTEXT.sub(lambda m: _replace_word(m, "<name>"), masked)
     masked = _PLACE_CONTEXT.sub(lambda m: _replace_word(m, "<place>"), masked)
     known = sorted({k.strip() for k in known_places if k and k.strip()}, key=len, reverse=True)

@@ -41,3 +41,7 @@ def test_two_fillings_of_one_template_mask_to_the_same_text():
 
 def test_empty_text_masks_to_empty():
     assert mask_slots("") == ""
+
+
+def test_common_first_names_and_big_cities_are_masked_anywhere():
+    assert _mask("Contact Anna, work in Dubai or New York") == "contact <name>, work in <place> or <place>"
