@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 import imagehash
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_MAX_PIXELS = 20_000_000
 """Largest image (width x height) decoded: 20 MP covers 12 MP camera originals; bigger ones are rejected unread."""
+
+LOW_DETAIL_STD = 4.0
+"""Grey levels (0-255): below this standard deviation an image is too uniform for its hashes to mean anything."""
 
 _EXIF_ORIENTATION = 0x0112
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF", b"BM", b"II*\x00", b"MM\x00*")
@@ -32,6 +36,9 @@ class ImageHashes:
     """64-bit perceptual hashes as 16-char lower-case hex, plus the decoded size in pixels.
 
     width/height are after EXIF transpose. `*_flip` are the hashes of the horizontally mirrored image.
+    low_detail: the image is almost uniform (grey-level standard deviation below
+    `LOW_DETAIL_STD` on the 32x32 reduction, e.g. a blank or solid-colour placeholder); all such
+    images hash alike, so their hashes must not count as evidence.
     """
 
     phash: str
@@ -40,6 +47,7 @@ class ImageHashes:
     dhash_flip: str
     width: int
     height: int
+    low_detail: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ def _hashes(grey: Image.Image) -> ImageHashes:
         dhash_flip=str(imagehash.dhash(ImageOps.mirror(small_d))),
         width=grey.width,
         height=grey.height,
+        low_detail=float(np.asarray(small_p, dtype=np.float32).std()) < LOW_DETAIL_STD,
     )
 
 

@@ -144,3 +144,17 @@ def test_hash_query_keys_miss_a_hash_with_every_chunk_two_bits_away():
         other ^= 1 << bit
     assert not set(hash_query_keys(f"{base:016x}")) & set(hash_band_keys(f"{other:016x}"))
 
+
+
+@pytest.mark.parametrize(("mode", "format"), [("1", "PNG"), ("L", "PNG"), ("P", "PNG"), ("LA", "PNG"), ("CMYK", "TIFF"), ("I", "TIFF"), ("F", "TIFF")])
+def test_every_pixel_mode_takes_the_same_path_without_error(photo, encode, mode, format):
+    result = image_hashes(encode(photo(1, 160, 120).convert(mode), format))
+    assert isinstance(result, ImageHashes) and (result.width, result.height) == (160, 120)
+
+
+def test_solid_colour_image_is_flagged_low_detail(encode):
+    assert _hashes(encode(Image.new("RGB", (640, 480), (200, 30, 40)))).low_detail
+
+
+def test_photo_is_not_low_detail(photo, encode):
+    assert not _hashes(encode(photo(1))).low_detail

@@ -63,3 +63,9 @@ def test_num_perm_must_divide_into_bands():
 
 def test_short_text_is_one_shingle():
     assert word_shingles("hello") == {"hello"}
+
+
+def test_band_keys_do_not_change_between_releases():
+    # Keys are stored in the index; a change here silently stops old and new ads from meeting.
+    keys = lsh_band_keys(text_signature("new in town call me for a good time"))
+    assert keys[:2] == ["b00:0bab660bc7786267", "b01:6d6cab1c0cee3de0"]
