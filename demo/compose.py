@@ -45,7 +45,8 @@ class WorldState:
     stock_seed: int
     next_file: int = 0
     oversized: int = 0
-    jobs: list[ImageJob] = field(default_factory=list)
+    jobs: list[ImageJob] = field(default_factory=list)  # controllers' photos: rendered at the end, grouped by base
+    ready: list[ImageJob] = field(default_factory=list)  # others' photos: each base used once, render any time
     stock_files: list[str] = field(default_factory=list)
 
     def new_file(self) -> str:
@@ -195,7 +196,7 @@ def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list
         transforms = plan_transforms(rnd) if variant else {"quality": 90}
         fault = _image_fault(rnd, state)
         file = state.new_file()
-        state.jobs.append(ImageJob(file, base, transforms, fault))
+        (state.jobs if poster.kind == "controller" else state.ready).append(ImageJob(file, base, transforms, fault))
         record = {"file": file, "base_id": f"b{base}", "transforms": sorted(transforms) if variant else [],
                   "params": transforms, "flipped": bool(transforms.get("flip")), "stock": False,
                   "fault": fault, "reused": False}

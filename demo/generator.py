@@ -1,7 +1,9 @@
 """Generate a reproducible demo world: posters, ads in posting order, truth, and image files.
 
-Text and truth are written line by line as ads are composed; images are rendered afterwards by a process
-pool in batches grouped by base photo, so no more than one batch of pixels is in memory per worker.
+Text and truth are written line by line as ads are composed. Images are rendered by a process pool, one
+batch of pixels in memory per worker: independent posters' photos (each base used once) stream to the
+pool while ads are composed; controllers' photos wait to the end and go sorted by base photo, so each
+base is rendered about once however many variants it has.
 Same seed and switches -> byte-identical ads.jsonl and truth.jsonl (images are deterministic too).
 """
 
@@ -14,7 +16,6 @@ import random
 import shutil
 import time
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 
 from demo.compose import STOCK_VERSIONS, AdPlan, Switches, WorldState, compose_ad, day_date
@@ -23,7 +24,7 @@ from demo.population import BaseCounter, controller_sizes, independent_sizes, ma
 from demo.world import ADS_FILE, FORMAT_VERSION, IMAGES_DIR, TRUTH_FILE, WORLD_FILE, WorldError
 
 _BATCH = 128  # image jobs per worker task
-_INLINE_LIMIT = 400  # below this many images a pool costs more than it saves
+_POOL_MIN_ADS = 500  # below this many ads a pool costs more than it saves
 
 
 @dataclass
@@ -54,25 +55,31 @@ def generate_world(out_dir: str | Path, n_ads: int, seed: int, workers: int | No
     plans = _schedule(posters, sw.days, rnd)
     state = WorldState(seed=seed, switches=sw, stock_seed=bases.stock_seed)
 
-    with (root / ADS_FILE).open("w", encoding="utf-8") as ads_out, (root / TRUTH_FILE).open("w", encoding="utf-8") as truth_out:
-        for plan in plans:
-            ad, truth = compose_ad(plan, state)
-            ads_out.write(json.dumps(ad, ensure_ascii=False, separators=(",", ":")) + "\n")
-            truth_out.write(json.dumps(truth, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
-
-    jobs = state.jobs + [ImageJob(f"stock/stock-{v}.jpg", state.stock_seed, {"quality": 95 - 20 * v}) for v in range(STOCK_VERSIONS)]
-    image_bytes = _render(root / IMAGES_DIR, jobs, workers)
+    stock = [ImageJob(f"stock/stock-{v}.jpg", state.stock_seed, {"quality": 95 - 20 * v}) for v in range(STOCK_VERSIONS)]
+    with _ImageWriter(root / IMAGES_DIR, workers, n_ads) as images:
+        images.submit(stock)
+        with (root / ADS_FILE).open("w", encoding="utf-8") as ads_out, (root / TRUTH_FILE).open("w", encoding="utf-8") as truth_out:
+            for plan in plans:
+                ad, truth = compose_ad(plan, state)
+                ads_out.write(json.dumps(ad, ensure_ascii=False, separators=(",", ":")) + "\n")
+                truth_out.write(json.dumps(truth, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+                if len(state.ready) >= _BATCH:
+                    images.submit(state.ready)
+                    state.ready = []
+        images.submit(state.ready)
+        images.submit(sorted(state.jobs, key=lambda job: (job.base_seed, job.file)))
+        image_bytes, n_images = images.finish()
 
     controllers = [p for p in posters if p.kind == "controller"]
     meta = {
         "version": FORMAT_VERSION, "complete": True, "seed": seed, "n_ads": n_ads, "days": sw.days,
         "day0": day_date(0), "switches": asdict(sw), "flavours": {"html": "/html/", "js": "/js/"},
         "n_controllers": len(controllers), "n_independent_posters": len(posters) - len(controllers),
-        "n_images": len(jobs), "image_size": [640, 480],
+        "n_images": n_images, "image_size": [640, 480],
     }
     (root / WORLD_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return WorldSummary(str(root), n_ads, sw.days, len(controllers), len(posters) - len(controllers),
-                        sum(p.n_ads for p in controllers), len(jobs), image_bytes, time.perf_counter() - started)
+                        sum(p.n_ads for p in controllers), n_images, image_bytes, time.perf_counter() - started)
 
 
 def _prepare(root: Path) -> Path:
@@ -113,11 +120,41 @@ def _schedule(posters, days: int, rnd: random.Random) -> list[AdPlan]:
             for number, (day, _, flavour, poster) in enumerate(slots, 1)]
 
 
-def _render(images_dir: Path, jobs: list[ImageJob], workers: int | None) -> int:
-    jobs = sorted(jobs, key=lambda job: (job.base_seed, job.file))
-    batches = [jobs[i:i + _BATCH] for i in range(0, len(jobs), _BATCH)]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < _INLINE_LIMIT:
-        return sum(write_images(str(images_dir), batch) for batch in batches)
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return sum(pool.imap_unordered(partial(write_images, str(images_dir)), batches))
+class _ImageWriter:
+    """Renders image jobs in worker processes while ads are still being composed; `finish` waits for all.
+
+    Jobs arrive in batches; a batch sorted by base photo renders each base once per batch. Small worlds
+    render in this process (a pool costs more than it saves).
+    """
+
+    def __init__(self, images_dir: Path, workers: int | None, n_ads: int):
+        self.images_dir = str(images_dir)
+        workers = workers or os.cpu_count() or 1
+        use_pool = workers > 1 and n_ads >= _POOL_MIN_ADS
+        self._pool = multiprocessing.get_context("fork").Pool(workers) if use_pool else None
+        self._pending: list = []
+        self._bytes = 0
+        self.count = 0
+
+    def __enter__(self) -> "_ImageWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool:
+            self._pool.terminate()  # after finish() this only reaps idle workers; after an error it stops them
+            self._pool.join()
+
+    def submit(self, jobs: list[ImageJob]) -> None:
+        self.count += len(jobs)
+        for start in range(0, len(jobs), _BATCH):
+            batch = jobs[start:start + _BATCH]
+            if self._pool:
+                self._pending.append(self._pool.apply_async(write_images, (self.images_dir, batch)))
+            else:
+                self._bytes += write_images(self.images_dir, batch)
+
+    def finish(self) -> tuple[int, int]:
+        """Wait for every submitted job; returns (bytes written, image count)."""
+        self._bytes += sum(result.get() for result in self._pending)
+        self._pending = []
+        return self._bytes, self.count
