@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -9,6 +10,7 @@ import sys
 
 import pytest
 
+from demo.cli import register
 from demo.compose import day_date
 from demo.server import is_disallowed, start_server
 from demo.views import live_state
@@ -202,3 +204,12 @@ def test_day_changes_match_what_the_server_shows(world_dir, truth, fetch):
     assert all(before[i].status == 404 and after[i].status == 200 for i in changes["new"])
     assert all(before[i].status == 200 and after[i].status in (404, 410) for i in changes["removed"])
     assert all(before[i].body != after[i].body for i in changes["edited"])
+
+
+def test_register_adds_generate_and_serve_commands():
+    parser = argparse.ArgumentParser(prog="adwatch demo")
+    register(parser.add_subparsers(dest="command", required=True))
+    generate = parser.parse_args(["generate", "--ads", "5", "--seed", "3", "--out", "w", "--no-faults"])
+    serve = parser.parse_args(["serve", "--world", "w", "--port", "0", "--day", "4", "--rate-limit", "0", "--no-faults"])
+    assert callable(generate.func) and (generate.ads, generate.seed, generate.faults) == (5, 3, False)
+    assert callable(serve.func) and (serve.port, serve.day, serve.rate_limit, serve.faults) == (0, 4, 0.0, False)
