@@ -134,25 +134,30 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 _LEET_CANDIDATE = re.compile(r"(?<!\S)(?=\S*[013457@$!])\S+")  # only tokens holding a leet character need a look
-_UNIT_LIKE = re.compile(r"^[+\-~]?\d+(?:[.,]\d+)?[a-z]{1,5}[.,!?]*$")  # 5ft, 34dd, 2hr, 100usd, 10am
-_NOT_WORD = re.compile(r"://|^www\.|^@|@[^@]*\.|^#")  # URLs, handles, emails, hashtags keep their digits
+_LEET_WORD = re.compile(r"^([\"'(\[]*)([a-z0-9@$!]*[a-z][a-z0-9@$!]*?)([.,!?;:)\]\"']*)$")
+_UNIT_LIKE = re.compile(  # 5ft, 34dd, 2hr, 100usd, 10am, 1st: a number with its unit, not a word
+    r"^\d+(?:ft|in|cm|mm|m|km|kg|g|lbs?|[a-h]{1,3}|hrs?|h|mins?|am|pm|yo|yrs?|usd|eur|gbp|k|x|st|nd|rd|th|p|gb|mb)$"
+)
+_LOOKALIKE_DIGITS = str.maketrans({"o": "0", "i": "1", "l": "1"})
 _INNER_BANG = re.compile(r"(?<=[a-z])!(?=[a-z])")
 
 
 def _deleet_token(token: str) -> str:
-    """Map leetspeak in a token that is mostly letters ("s3xy" -> "sexy"); leave numbers and identifiers alone."""
-    letters = sum(c.isalpha() for c in token)
-    if letters < 2:
+    """Map leetspeak in a word ("s3xy" -> "sexy", "c0575" -> "costs"); leave numbers and identifiers alone.
+
+    Only tokens made of letters, digits and @ $ ! (plus surrounding quotes, brackets and trailing
+    punctuation) with at least one letter are words: anything with a dot, slash, dash or colon
+    inside (emails, URLs, "555-l23-4567") keeps its digits, and so do measurements ("5ft", "34dd")
+    and numbers written with letter lookalikes ("5o5l234567").
+    """
+    match = _LEET_WORD.match(token)
+    if match is None:
         return token
-    leet = sum(c in "013457@$" for c in token)
-    if leet == 0 and "!" not in token:
-        return token
-    if leet > letters or _UNIT_LIKE.match(token) or _NOT_WORD.search(token):
+    lead, core, trail = match.groups()
+    if _UNIT_LIKE.match(core) or core.translate(_LOOKALIKE_DIGITS).isdigit() or core.startswith("@"):
         return token
     # "!" only counts between letters ("h!gh"); a trailing "!" is punctuation.
-    token = _INNER_BANG.sub("i", token)
-    return token.translate(_LEET) if leet else token
-
+    return lead + _INNER_BANG.sub("i", core).translate(_LEET) + trail
 
 
 def normalise_text(text: object, max_chars: int = DEFAULT_MAX_CHARS) -> NormalisedText:

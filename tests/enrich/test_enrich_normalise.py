@@ -61,3 +61,11 @@ def test_folded_offsets_point_back_into_the_original_text():
 
 def test_long_token_without_spaces_is_kept_whole():
     assert normalise_text("a" * 5_000 + " h0t").text == "a" * 5_000 + " hot"
+
+
+def test_heavily_leeted_words_are_repaired():
+    assert normalise_text("c0575 7r347m3n75 m3554g3 574y v154").text == "costs treatments message stay visa"
+
+
+def test_numbers_written_with_letter_lookalikes_keep_their_digits():
+    assert normalise_text("5o5l234567").text == "5o5l234567"
