@@ -69,6 +69,11 @@ def load_world(path: str | Path) -> World:
     return World(root, meta, ads)
 
 
+def read_ads(path: str | Path) -> dict[str, dict]:
+    """The ads.jsonl records of a world keyed by ad_id, in ad order (what the server renders)."""
+    return {ad["ad_id"]: ad for ad in load_world(path).ads}
+
+
 def read_truth(path: str | Path) -> list[dict]:
     """All truth records of a world, in ad order."""
     truth_path = Path(path) / TRUTH_FILE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,7 +10,7 @@ import pytest
 
 from demo.generator import generate_world
 from demo.server import start_server
-from demo.world import read_truth
+from demo.world import read_ads, read_truth
 
 WORLD_ADS, WORLD_SEED = 1200, 11
 CHROMIUM = "/usr/bin/chromium"
@@ -33,8 +32,7 @@ def truth(world_dir) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def ads(world_dir) -> dict[str, dict]:
-    with (world_dir / "ads.jsonl").open(encoding="utf-8") as lines:
-        return {ad["ad_id"]: ad for ad in map(json.loads, lines)}
+    return read_ads(world_dir)
 
 
 @pytest.fixture
