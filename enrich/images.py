@@ -61,10 +61,12 @@ class ImageError:
 def image_hashes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHashes | ImageError:
     """Hash image bytes; never raises for bad input, returns `ImageError` instead.
 
-    Reasons: 'empty' (no bytes), 'not-an-image' (format not recognised), 'too-many-pixels'
+    Reasons: 'empty' (no bytes), 'not-an-image' (format not recognised, or not bytes at all), 'too-many-pixels'
     (width x height > max_pixels, checked from the header before decoding), 'decompression-bomb'
     (Pillow's own bomb check), 'truncated' (data ends early), 'corrupt' (any other decode failure).
     """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        return ImageError("not-an-image", f"expected image bytes, got {type(data).__name__}")
     if not data:
         return ImageError("empty", "no image bytes")
     try:

@@ -158,3 +158,23 @@ def test_solid_colour_image_is_flagged_low_detail(encode):
 
 def test_photo_is_not_low_detail(photo, encode):
     assert not _hashes(encode(photo(1))).low_detail
+
+
+def test_text_instead_of_bytes_is_an_error():
+    result = image_hashes("not bytes")  # type: ignore[arg-type]
+    assert isinstance(result, ImageError) and result.reason == "not-an-image"
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG", "GIF", "TIFF", "WEBP", "BMP"])
+def test_randomly_damaged_files_give_hashes_or_errors_never_exceptions(photo, encode, format):
+    import random
+
+    rnd = random.Random(format)
+    original = encode(photo(1, 160, 120), format)
+    for _ in range(60):
+        damaged = bytearray(original)
+        for _ in range(rnd.randint(1, 10)):
+            damaged[rnd.randrange(len(damaged))] = rnd.randrange(256)
+        if rnd.random() < 0.3:
+            damaged = damaged[: rnd.randrange(len(damaged))]
+        assert isinstance(image_hashes(bytes(damaged)), ImageHashes | ImageError)
