@@ -71,6 +71,9 @@ def image_hashes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageHash
         return ImageError("empty", "no image bytes")
     try:
         with warnings.catch_warnings():
+            # Decoder chatter ("Corrupt EXIF data", "Truncated File Read") is not worth a log line per
+            # image: what cannot be decoded raises below. A bomb warning, though, is an error.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
