@@ -70,7 +70,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         server = create_server(args.world, args.port, args.day, rate_limit=args.rate_limit, burst=args.burst,
                                crawl_delay=args.crawl_delay, faults=args.faults, page_size=args.page_size,
-                               slow_ms=args.slow_ms, access_log_path=args.access_log)
+                               slow_ms=args.slow_ms, access_log_path=args.access_log, keep_log=False)
     except (WorldError, ValueError) as err:
         print(f"adwatch demo serve: {err}", file=sys.stderr)
         return 2

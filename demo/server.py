@@ -51,6 +51,7 @@ class ServeOptions:
     page_size: int = 20
     slow_ms: int = 500
     access_log_path: str | None = None  # also append each access as one JSON line to this file
+    keep_log: bool = True  # keep `.access_log` in memory (the CLI turns this off: a long run would grow it)
 
 
 class RateLimiter:
@@ -117,7 +118,8 @@ class MarketServer:
 
     def log(self, entry: dict) -> None:
         with self._lock:
-            self.access_log.append(entry)
+            if self.options.keep_log:
+                self.access_log.append(entry)
             if self._log_file:
                 self._log_file.write(json.dumps(entry) + "\n")
                 self._log_file.flush()
