@@ -7,22 +7,23 @@ plain strings ('b07:3fa9c2d41e5b7788') meant to be stored as Elasticsearch keywo
 on them returns the blocking candidates.
 
 Defaults: 2-word shingles, 256 permutations, 64 bands x 4 rows. Share of pairs meeting in at least one
-band, measured by `bench/enrich_minhash.py --world <20k-ad demo world>` (theory in brackets):
+band, measured by `bench/enrich_minhash.py --world <20k-ad demo world, seed 11>` (theory in brackets):
 
     exact Jaccard   0.1-0.2       0.2-0.3       0.3-0.4       0.4-0.5       0.5-0.6       >= 0.6
-    64 x 4          0.020 (.028)  0.231 (.202)  0.581 (.631)  0.931 (.930)  1.000 (.997)  1.000
-    32 x 4 (128)    0.046 (.014)  0.128 (.107)  0.398 (.393)  0.720 (.735)  0.956 (.948)  0.991+
-    42 x 3 (126)    0.086 (.120)  0.385 (.457)  0.753 (.848)  0.965 (.981)  0.996 (.999)  1.000
+    64 x 4          0.058 (.026)  0.286 (.181)  0.607 (.635)  0.917 (.943)  1.000 (.998)  1.000
+    32 x 4 (128)    0.045 (.013)  0.114 (.095)  0.357 (.396)  0.769 (.762)  0.941 (.955)  0.989+
+    42 x 3 (126)    0.109 (.114)  0.543 (.427)  0.786 (.850)  0.967 (.985)  0.996 (1.00)  1.000
 
-64 x 4 puts pairs with J >= 0.5 together with probability >= 0.99 while passing only 2% of pairs
-at J 0.1-0.2; 32 x 4 misses 4-5% at J 0.5-0.6, and 42 x 3 sends 4x more weak pairs to verification.
-On that world 98% of same-template ad pairs share a band key (`bench/enrich_quality.py`).
+64 x 4 puts pairs with J >= 0.5 together with probability >= 0.99 while passing few pairs below
+J 0.2; 32 x 4 misses ~6% at J 0.5-0.6, and 42 x 3 sends twice as many weak pairs to verification.
+On that world 99.4% of same-template ad pairs share a band key and 0.6% of random pairs of different
+posters do (`bench/enrich_quality.py`).
 
 Implementation: our own vectorised MinHash (CRC-32 of each shingle, then multiply-add-shift
 universal hashing, Dietzfelbinger 1996) instead of datasketch's per-shingle SHA-1. Measured
-(`bench/enrich_minhash.py`, 256 permutations, CPU time): 49 us vs 344 us per signature on demo ads,
-96 us vs 340 us on longer synthetic ads; Jaccard estimate mean absolute error 0.013 vs 0.012 (demo)
-and 0.018 vs 0.022 (synthetic) — equal quality, 3.5-7x faster.
+(`bench/enrich_minhash.py`, 256 permutations, CPU time): 65 us vs 314 us per signature on demo ads,
+96 us vs 340 us on longer synthetic ads; Jaccard estimate mean absolute error 0.0127 vs 0.0127
+(demo) and 0.018 vs 0.022 (synthetic): equal quality, 3.5-5x faster.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from enrich.textsim import DEFAULT_TEXT_THRESHOLD, text_similarity
 
 A = "hi gentlemen my name is <name> new in <place> sweet and petite call <phone> real pictures no games"
-B = "hello guys no games my name is <name> just arrived in <place> sweet and petite text <phone> real pictures"
+B = "hi guys my name is <name> new in <place> sweet and petite real pictures no games call <phone>"
 C = "selling my honda civic low miles one owner asking <price> call <phone> after six pm"
 
 
