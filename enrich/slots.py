@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from enrich.digit_runs import phone_like_spans
 from enrich.identifiers import find_emails, find_urls
@@ -31,16 +32,20 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
 ]
 _WORD = re.compile(r"[a-z]+")
 _SLOT_WORDS = {**{name: "<name>" for name in FIRST_NAMES}, **{city: "<place>" for city in CITIES}}
-_CITY_PAIR = re.compile(r"\b(?:" + "|".join(pair.replace(" ", r"[\s\-]") for pair in CITY_PAIRS) + r")\b")
+_CITY_PAIR = re.compile(
+    r"\b(?=[" + "".join(sorted({pair[0] for pair in CITY_PAIRS})) + "])"
+    r"(?:" + "|".join(pair.replace(" ", r"[\s\-]") for pair in CITY_PAIRS) + r")\b"
+)
 _NOT_NAMES = frozenset(
     "a an the new here back available so very just in from your only not ready open now and or".split()
 )
 _NAME_CONTEXT = re.compile(
-    r"\b(?:my name is|my name's|name is|name:|i am|i'm|im|call me|ask for|this is|it's|its)\s+(?P<word>[a-z][a-z'\-]+)"
+    r"\b(?=[mnicat])(?:my name is|my name's|name is|name:|i am|i'm|im|call me|ask for|this is|it's|its)\s+(?P<word>[a-z][a-z'\-]+)"
 )
 _PLACE_PREFIXES = r"(?:new|los|las|san|santa|st|saint|fort|el|la|salt|long|virginia|kansas|oklahoma|des)"
 _PLACE_CONTEXT = re.compile(
-    r"\b(?:new (?:in|to)|now in|just arrived in|arrived in|visiting|located in|based in|here in|in town|incall in|outcall in|touring)"
+    r"\b(?=[njavlbhiot])(?:new (?:in|to)|now in|just arrived in|arrived in|visiting|located in|based in|here in|in town"
+    r"|incall in|outcall in|touring)"
     rf"\s+(?P<word>(?:{_PLACE_PREFIXES}\s+)?[a-z][a-z\-]+)"
 )
 
@@ -59,7 +64,9 @@ def mask_slots(norm_text: str, known_places: Iterable[str] = ()) -> str:
     for pattern, placeholder in _RULES:
         masked = pattern.sub(placeholder, masked)
     masked = _CITY_PAIR.sub("<place>", masked)
-    masked = _WORD.sub(lambda m: _SLOT_WORDS.get(m.group(), m.group()), masked)
+    present = _SLOT_WORDS.keys() & set(_WORD.findall(masked))  # usually 0-2 words: mask only those
+    if present:
+        masked = _words_pattern(frozenset(present)).sub(lambda m: _SLOT_WORDS[m.group()], masked)
     masked = _NAME_CONTEXT.sub(lambda m: _replace_word(m, "<name>"), masked)
     masked = _PLACE_CONTEXT.sub(lambda m: _replace_word(m, "<place>"), masked)
     known = sorted({k.strip() for k in known_places if k and k.strip()}, key=len, reverse=True)
@@ -67,6 +74,11 @@ def mask_slots(norm_text: str, known_places: Iterable[str] = ()) -> str:
         pattern = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in known) + r")\b")
         masked = pattern.sub("<place>", masked)
     return masked
+
+
+@lru_cache(maxsize=4096)
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")\b")
 
 
 def _replace_word(match: re.Match[str], placeholder: str) -> str:
