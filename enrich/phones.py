@@ -61,15 +61,22 @@ def _plausible_length(digits: str, plus: bool, region: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)  # controllers repeat their numbers across ads; junk repeats its digits
-def _parse(digits: str, plus: bool, region: str | None) -> tuple[phonenumbers.PhoneNumber, bool] | None:
-    """Parse digits as a phone for `region`; return (number, is_valid) when it is a full-length possible number."""
+def _parse(digits: str, plus: bool, region: str | None) -> phonenumbers.PhoneNumber | None:
+    """Parse digits as a phone for `region`; the number when it is a full-length possible number, else None."""
     try:
         number = phonenumbers.parse(("+" if plus else "") + digits, region)
     except phonenumbers.NumberParseException:
         return None
     if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
         return None
-    return number, phonenumbers.is_valid_number(number)
+    return number
+
+
+@lru_cache(maxsize=65_536)
+def _valid(digits: str, plus: bool, region: str | None) -> bool:
+    """Whether `_parse`'s number is also valid (a real number range), asked only to settle overlaps (~35 us)."""
+    number = _parse(digits, plus, region)
+    return number is not None and phonenumbers.is_valid_number(number)
 
 
 def _region(country: str | None) -> str | None:
@@ -95,9 +102,11 @@ def is_placeholder_phone(normalised: str) -> bool:
 
 
 def _is_placeholder_national(national: str) -> bool:
-    if len(set(national)) <= 2 or len(set(national[-7:])) == 1:
-        return True
-    return national in "01234567890123456789" or national in "98765432109876543210"
+    return len(set(national)) <= 2 or len(set(national[-7:])) == 1 or _is_straight_run(national)
+
+
+def _is_straight_run(digits: str) -> bool:
+    return digits in "01234567890123456789" or digits in "98765432109876543210"
 
 
 def _phone_contact(text: str, span: tuple[int, int], number: phonenumbers.PhoneNumber | str, **extra) -> Contact:
@@ -153,13 +162,13 @@ def _split_phone(
     plus = has_plus(ftext, head[0].start) is not None
     if not MIN_DIGITS <= len(digits) <= MAX_DIGITS or (region is None and not plus):
         return None
-    parsed = _parse(digits, plus, region)
-    if parsed is None:
+    number = _parse(digits, plus, region)
+    if number is None:
         return None
     span = folded.source_span(*number_bounds(ftext, head[0], head[-1]))
     tail_span = folded.source_span(tail[0].start, tail[-1].end)
     value = f"{text[span[0] : span[1]]} … {text[tail_span[0] : tail_span[1]]}"
-    return _phone_contact(text, span, parsed[0], value=value, tail_span=tail_span)
+    return _phone_contact(text, span, number, value=value, tail_span=tail_span)
 
 
 def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], region: str | None) -> list[Contact]:
@@ -173,12 +182,14 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
     starts = [not CURRENCY_BEFORE.search(ftext, max(0, u.start - 6), u.start) for u in chain]
     ends = [not UNIT_AFTER.match(ftext, u.end, u.end + 8) for u in chain]
     pluses = [has_plus(ftext, u.start) is not None for u in chain]
-    candidates: list[tuple[bool, int, int, int, phonenumbers.PhoneNumber | str]] = []
+    # (i, j, number or bare digits, digits, plus): a phone from unit i to unit j.
+    candidates: list[tuple[int, int, phonenumbers.PhoneNumber | str, str, bool]] = []
+    last = len(chain) - 1
     i = 0
-    while i < len(chain):
+    while i <= last:
         digits = ""
-        best_valid_end = -1
-        for j in range(i, len(chain)):
+        skip_to = i + 1
+        for j in range(i, last + 1):
             if j in dated:
                 break
             digits += chain[j].digits
@@ -188,29 +199,30 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
                 continue
             if region is None and not pluses[i]:
                 if len(digits) >= 8:
-                    candidates.append((False, j - i + 1, i, j, digits))
+                    candidates.append((i, j, digits, digits, False))
                 continue
             if not _plausible_length(digits, pluses[i], region):
                 continue
-            parsed = _parse(digits, pluses[i], region)
-            if parsed is not None:
-                candidates.append((parsed[1], j - i + 1, i, j, parsed[0]))
-                if parsed[1]:
-                    best_valid_end = j
-        if i == 0 and candidates and candidates[-1][3] == len(chain) - 1:
+            number = _parse(digits, pluses[i], region)
+            if number is not None:
+                candidates.append((i, j, number, digits, pluses[i]))
+                # A valid number from unit i wins over anything starting inside it: skip past it.
+                if j < last and _valid(digits, pluses[i], region):
+                    skip_to = j + 1
+        if i == 0 and candidates and candidates[-1][1] == last:
             break  # the whole chain is one phone: no need to try shorter tails
-        # A valid number from unit i wins over anything starting inside it: skip past it.
-        i = best_valid_end + 1 if best_valid_end >= i else i + 1
+        i = skip_to
     if not candidates:
         # Dummy numbers ("000-000-0000", "123-456-7890") are often impossible numbers for the
         # ad's country, but hub detection needs them: keep their digits, flagged.
         digits = "".join(u.digits for u in chain)
-        if len(digits) <= MAX_DIGITS and _is_placeholder_national(digits):
-            candidates.append((False, len(chain), 0, len(chain) - 1, digits))
-    candidates.sort(key=lambda c: (not c[0], -c[1], c[2]))
+        if 9 <= len(digits) <= MAX_DIGITS and (len(set(digits)) == 1 or _is_straight_run(digits)):
+            candidates.append((0, last, digits, digits, False))
+    if len(candidates) > 1:  # overlaps are settled by validity, then length, then position
+        candidates.sort(key=lambda c: (not _valid(c[3], c[4], region), c[0] - c[1], c[0]))
     taken = [False] * len(chain)
     contacts: list[Contact] = []
-    for _, _, i, j, number in candidates:
+    for i, j, number, _, _ in candidates:
         if any(taken[i : j + 1]):
             continue
         taken[i : j + 1] = [True] * (j - i + 1)

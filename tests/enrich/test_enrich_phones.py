@@ -70,6 +70,7 @@ NOT_PHONES = [
     "rates 100 150 200 250 300 400",
     "l00king f0r fun, cl13nts 4ever",
     "oh my god one two three go",
+    "ref #4444944 in the catalogue",
 ]
 
 
