@@ -221,6 +221,21 @@ class Store:
             self.client.indices.delete(index=",".join(doomed))
         return doomed
 
+    def drop_deployment(self) -> list[str]:
+        """Delete every index and template of this prefix (tests, and a deliberate full reset).
+
+        Deleting by wildcard is refused by default (action.destructive_requires_name), so each
+        index is named.
+        """
+        prefix = self.names.prefix
+        indices = sorted(self.client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
+        if indices:
+            self.client.indices.delete(index=",".join(indices))
+        templates = self.client.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*")
+        for template in templates.body.get("index_templates", []):
+            self.client.indices.delete_index_template(name=template["name"])
+        return indices
+
     # ------------------------------------------------------------------ status
 
     def counts(self) -> dict[str, int]:

@@ -43,7 +43,8 @@ def profile_ad(doc: dict, image_bytes: dict[str, bytes | None]) -> Profile:
     template = mask_slots(norm.text, known_places=[p for p in places if p])
     signature = text_signature(template)
     images = [_image_fields(img, image_bytes, errors) for img in doc.get("images", [])]
-    identifiers = sorted({c.normalised for c in contacts if c.kind != "url" and not c.placeholder})
+    # Placeholder phones stay searchable; linking treats them as hubs, never as evidence.
+    identifiers = sorted({c.normalised for c in contacts if c.kind != "url"})
     fields = {
         "contacts": [{"kind": c.kind, "value": c.value[:500], "normalised": c.normalised,
                       "start": c.span[0], "end": c.span[1], "placeholder": c.placeholder} for c in contacts],

@@ -154,12 +154,24 @@ class Worker:
         self._write(ad_actions)
         live = {c.cluster_id for c in result.clusters}
         stale = {cid for cid in previous.values() if cid and cid not in live}
-        cluster_actions = [replace(self.store.clusters, c.cluster_id, summarise(c, meta, result.links, now))
-                           for c in result.clusters]
+        history = self._merge_history()
+        cluster_actions = []
+        for c in result.clusters:
+            doc = summarise(c, meta, result.links, now)
+            # Merges accumulate: ids this cluster (or what it absorbed) absorbed in earlier runs stay listed.
+            absorbed = set(c.merged_from)
+            for cid in (c.cluster_id, *c.merged_from):
+                absorbed.update(history.get(cid, ()))
+            doc["merged_from"] = sorted(absorbed - {c.cluster_id})
+            cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
         cluster_actions += [delete(self.store.clusters, cid) for cid in sorted(stale)]
         report.clusters_deleted = len(stale)
         self._write(cluster_actions)
         self.store.refresh()
+
+    def _merge_history(self) -> dict[str, list[str]]:
+        return {h["_id"]: h["_source"].get("merged_from", [])
+                for h in self.store.scan(self.store.clusters, source=["merged_from"])}
 
     def _write(self, actions: list[BulkAction]) -> None:
         if not actions:

@@ -46,13 +46,7 @@ def store(es_settings):
     client = connect(es_settings)
     st = Store(client, prefix)
     yield st
-    # Deleting by wildcard is refused (action.destructive_requires_name), so name each one.
-    indices = list(client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
-    if indices:
-        client.indices.delete(index=",".join(indices))
-    templates = client.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*")
-    for template in templates.body.get("index_templates", []):
-        client.indices.delete_index_template(name=template["name"])
+    st.drop_deployment()
     client.close()
 
 

@@ -67,12 +67,7 @@ def deployment(es_settings, cache_dir: Path):
     try:
         yield Crawler(env, store, cache_dir)
     finally:
-        indices = list(client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
-        if indices:
-            client.indices.delete(index=",".join(indices))
-        templates = client.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*")
-        for template in templates.body.get("index_templates", []):
-            client.indices.delete_index_template(name=template["name"])
+        store.drop_deployment()
         client.close()
 
 

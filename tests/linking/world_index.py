@@ -1,0 +1,53 @@
+"""Index a demo world's ads straight into the ads index, as the crawler would have written them.
+
+For enrichment tests and benchmarks only (the issue allows it); `make demo` goes through the crawler.
+Images are stored content-addressed exactly as the crawler's image store does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from adwatch.bulk import BulkWriter, upsert
+from adwatch.store import Store
+from crawler.imagestore import ImageStore, inspect_image
+from demo.compose import day_date
+
+
+def world_docs(world: Path, image_store: ImageStore, day: int | None = None, only=None):
+    """Crawl-shaped documents of the world's ads live on `day` (all ads when None)."""
+    with (world / "ads.jsonl").open(encoding="utf-8") as lines:
+        for ad in map(json.loads, lines):
+            if day is not None and (ad["first_day"] > day or (ad["removed_day"] is not None and ad["removed_day"] <= day)):
+                continue
+            if only is not None and not only(ad):
+                continue
+            site = "demo-html" if ad["flavour"] == "html" else "demo-js"
+            images = []
+            for name in ad["images"]:
+                data = (world / "images" / name).read_bytes()
+                facts = inspect_image(data)
+                ref = {"url": f"http://127.0.0.1/{ad['flavour']}/img/{name}", "sha256": facts.sha256}
+                if facts.error:
+                    ref["error"] = facts.error
+                else:
+                    ref["path"], _ = image_store.put(data, facts)
+                images.append(ref)
+            seen = day_date(ad["first_day"]) + "T00:00:00+00:00"
+            yield f"{site}:{ad['ad_id']}", {
+                "site": site, "ad_id": ad["ad_id"], "url": f"http://127.0.0.1/{ad['flavour']}/ad/{ad['ad_id']}",
+                "title": ad["title"], "body": ad["body"], "contact_text": ad["contact"] or None,
+                "price": ad["price"], "currency": ad["currency"], "city": ad["city"], "region": ad["region"],
+                "country": ad["country"], "category": ad["category"], "first_seen": seen, "last_seen": seen,
+                "status": "active", "images": images, "enrich": {"status": "pending"},
+            }
+
+
+def index_world(store: Store, world: Path, image_dir: Path, day: int | None = None, only=None) -> int:
+    image_store = ImageStore(image_dir)
+    report = BulkWriter(store.client, refresh="wait_for").write(
+        upsert(store.ads_partition(doc["first_seen"]), doc_id, doc)
+        for doc_id, doc in world_docs(world, image_store, day, only))
+    assert report.failed == 0, report.errors[:3]
+    return report.ok
