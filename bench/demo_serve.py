@@ -11,6 +11,7 @@ import argparse
 import http.client
 import json
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,6 +100,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(world, ignore_errors=True)
     print(f"flavour={args.flavour} ads={args.ads} live_detail_pages={len(paths)} clients={args.clients} seconds={elapsed:.1f}")
     print(f"server_startup_s={startup:.1f} server_rss_MB={rss_mb:.0f}")
     print(f"pages={sum(counts)} errors={sum(errors)} pages_per_s={sum(counts) / elapsed:.0f} target=500")
