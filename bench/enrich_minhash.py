@@ -12,7 +12,6 @@ Jaccard bin next to the theoretical 1 - (1 - J^rows)^bands.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -24,27 +23,11 @@ from datasketch import MinHash
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from enrich.normalise import normalise_text  # noqa: E402
 from enrich.signatures import estimate_jaccard, lsh_band_keys, text_signature, word_shingles  # noqa: E402
-from enrich.slots import mask_slots  # noqa: E402
+from enrich_synthetic import masked_corpus  # noqa: E402
 
 SETTINGS = [(256, 64), (128, 32), (126, 42), (192, 48), (128, 16)]  # (num_perm, bands)
 BINS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]
-
-
-def texts_and_groups(world: str | None, limit: int) -> tuple[list[str], list[str]]:
-    if world:
-        ads, groups = [], []
-        with open(Path(world) / "ads.jsonl", encoding="utf-8") as a, open(Path(world) / "truth.jsonl", encoding="utf-8") as t:
-            for _, ad_line, truth_line in zip(range(limit), a, t):
-                ad, truth = json.loads(ad_line), json.loads(truth_line)
-                ads.append(mask_slots(normalise_text(f"{ad['title']}. {ad['body']}").text, [ad["city"].lower()]))
-                groups.append(truth["template_id"])
-        return ads, groups
-    from enrich_synthetic import generate
-
-    synthetic = generate(limit, max(10, limit // 10), seed=2, variation=0.5)
-    return [mask_slots(normalise_text(s.text).text) for s in synthetic], [str(s.controller) for s in synthetic]
 
 
 def datasketch_signature(masked: str, num_perm: int) -> MinHash:
@@ -59,7 +42,7 @@ def main() -> int:
     parser.add_argument("--ads", type=int, default=6000)
     parser.add_argument("--pairs", type=int, default=4000)
     args = parser.parse_args()
-    texts, groups = texts_and_groups(args.world, args.ads)
+    texts, groups = masked_corpus(args.world, args.ads, "template_id", seed=2, variation=0.5)
     print(f"{len(texts)} masked texts ({'world ' + args.world if args.world else 'synthetic'}), "
           f"mean {np.mean([len(word_shingles(t)) for t in texts]):.0f} shingles")
 

@@ -2,12 +2,15 @@
 
 Used by bench/enrich_*.py until (and alongside) the demo world generator. Deterministic per seed.
 Each ad records the truth the benchmarks score against: its controller and the phone it carries.
+`masked_corpus` gives the benchmarks one way to load slot-masked texts, from a world or from here.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 SENTENCES = [
     "hi gentlemen my name is {name} and i am {age} years young",
@@ -205,3 +208,25 @@ def generate(n_ads: int, n_controllers: int, seed: int = 7, variation: float = 0
         text = ". ".join(_vary(s, rng, variation) for s in sentences).format(**values) + "."
         ads.append(SyntheticAd(ad_id, controller, text, "+1" + national, form))
     return ads
+
+
+def masked_corpus(world: str | None, limit: int, label: str, seed: int, variation: float) -> tuple[list[str], list[str]]:
+    """(slot-masked texts, a group label per text) as the worker would mask them.
+
+    With `world` (a demo world directory): title + body of its first `limit` ads, labelled by the
+    truth field `label` ('template_id', 'poster_id'). Without: `limit` synthetic ads from
+    `generate(seed=seed, variation=variation)`, labelled by controller.
+    """
+    from enrich.normalise import normalise_text
+    from enrich.slots import mask_slots
+
+    if world is None:
+        ads = generate(limit, max(10, limit // 10), seed=seed, variation=variation)
+        return [mask_slots(normalise_text(a.text).text) for a in ads], [str(a.controller) for a in ads]
+    texts, labels = [], []
+    with open(Path(world) / "ads.jsonl", encoding="utf-8") as a, open(Path(world) / "truth.jsonl", encoding="utf-8") as t:
+        for _, ad_line, truth_line in zip(range(limit), a, t):
+            ad, truth = json.loads(ad_line), json.loads(truth_line)
+            texts.append(mask_slots(normalise_text(f"{ad['title']}. {ad['body']}").text, [ad["city"].lower()]))
+            labels.append(str(truth[label]))
+    return texts, labels

@@ -3,7 +3,7 @@
 Usage: python bench/enrich_textsim.py [--world DIR] [--ads 8000]
 Candidate pairs are ads sharing a MinHash band key (as the linker will see them). A pair is a true
 match when both ads come from the same poster (demo truth: poster_id; synthetic: controller).
-For each scorer: best F1 over thresholds, the threshold, precision at that threshold, and the
+For each scorer `enrich.textsim` offers: best F1 over thresholds, the threshold, precision at that threshold, and the
 microseconds per pair. partial_ratio is deliberately absent (a short boilerplate inside a long ad
 scores 100). Figures only.
 """
@@ -11,44 +11,23 @@ scores 100). Figures only.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
-from rapidfuzz import fuzz
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from enrich.normalise import normalise_text  # noqa: E402
 from enrich.signatures import lsh_band_keys, text_signature  # noqa: E402
-from enrich.slots import mask_slots  # noqa: E402
+from enrich.textsim import Scorer, text_similarity  # noqa: E402
+from enrich_synthetic import masked_corpus  # noqa: E402
 
-SCORERS = {
-    "ratio": fuzz.ratio,
-    "token_sort_ratio": fuzz.token_sort_ratio,
-    "token_set_ratio": fuzz.token_set_ratio,
-    "mean(sort,set)": lambda a, b: (fuzz.token_sort_ratio(a, b) + fuzz.token_set_ratio(a, b)) / 2,
-}
-
-
-def load(world: str | None, limit: int) -> tuple[list[str], list[str]]:
-    if world:
-        texts, owners = [], []
-        with open(Path(world) / "ads.jsonl", encoding="utf-8") as a, open(Path(world) / "truth.jsonl", encoding="utf-8") as t:
-            for _, ad_line, truth_line in zip(range(limit), a, t):
-                ad, truth = json.loads(ad_line), json.loads(truth_line)
-                texts.append(mask_slots(normalise_text(f"{ad['title']}. {ad['body']}").text, [ad["city"].lower()]))
-                owners.append(truth["poster_id"])
-        return texts, owners
-    from enrich_synthetic import generate
-
-    ads = generate(limit, max(10, limit // 10), seed=4, variation=0.4)
-    return [mask_slots(normalise_text(a.text).text) for a in ads], [str(a.controller) for a in ads]
+SCORERS = get_args(Scorer)  # every scorer enrich.textsim offers, the default first
 
 
 def candidate_pairs(texts: list[str], cap: int, seed: int) -> list[tuple[int, int]]:
@@ -68,14 +47,14 @@ def main() -> int:
     parser.add_argument("--ads", type=int, default=8000)
     parser.add_argument("--pairs", type=int, default=60_000)
     args = parser.parse_args()
-    texts, owners = load(args.world, args.ads)
+    texts, owners = masked_corpus(args.world, args.ads, "poster_id", seed=4, variation=0.4)
     pairs = candidate_pairs(texts, args.pairs, seed=1)
     truth = np.array([owners[a] == owners[b] for a, b in pairs])
     print(f"{len(texts)} ads ({'world ' + args.world if args.world else 'synthetic'}); {len(pairs)} candidate pairs "
           f"from band keys, {truth.sum()} from the same poster ({truth.mean():.1%})")
-    for name, scorer in SCORERS.items():
+    for name in SCORERS:
         started = time.process_time()
-        scores = np.array([scorer(texts[a], texts[b]) for a, b in pairs]) / 100
+        scores = np.array([text_similarity(texts[a], texts[b], name) for a, b in pairs])
         per_pair = (time.process_time() - started) / len(pairs) * 1e6
         best = (0.0, 0.0, 0.0)
         for threshold in np.arange(0.30, 1.001, 0.01):
