@@ -294,15 +294,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _redirect_second(self, flavour: str, ad_id: str, query, method) -> _Reply:
         return _Reply(302, b"", headers={"Location": f"/{flavour}/ad/{ad_id}"})
 
-    def _live_ad(self, ad_id: str, flavour: str, fault_key: str):
-        """The live ad or a 404/410 reply; applies the 5xx-once and slow faults."""
-        view, market = self.market.view, self.market
+    def _visible(self, ad_id: str, flavour: str):
+        """The live ad of this flavour, or raise its removal status (404/410), or 404 if never posted."""
+        view = self.market.view
         live = view.live.get(ad_id)
-        if live is None or live.ad["flavour"] != flavour:
-            gone = view.gone.get(ad_id)
-            if gone and ad_id[0] == ("H" if flavour == "html" else "J"):
-                raise _Reply(gone, f"ad {ad_id} has been removed\n".encode())
-            raise _not_found(f"ad {ad_id}")
+        if live is not None and live.ad["flavour"] == flavour:
+            return live
+        gone = view.gone.get(ad_id)
+        if gone and ad_id[0] == ("H" if flavour == "html" else "J"):
+            raise _Reply(gone, f"ad {ad_id} has been removed\n".encode())
+        raise _not_found(f"ad {ad_id}")
+
+    def _live_ad(self, ad_id: str, flavour: str, fault_key: str):
+        """The live ad and its active faults; applies the 5xx-once and slow faults."""
+        market = self.market
+        live = self._visible(ad_id, flavour)
         faults = live.ad["faults"] if market.options.faults else ()
         if "server_error_first" in faults and market.first_failure(fault_key):
             raise _Reply(503, b"temporarily unavailable, try again\n", headers={"Retry-After": "1"})
@@ -375,11 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._html(pages_js.shell("place", slug, self._page_number(query)))
 
     def _js_shell_offer(self, ad_id: str, query, method) -> _Reply:
-        view = self.market.view
-        live = view.live.get(ad_id)
-        if live is None or live.ad["flavour"] != "js":
-            gone = view.gone.get(ad_id)
-            raise _Reply(gone, b"removed\n") if gone and ad_id.startswith("J") else _not_found(f"ad {ad_id}")
+        self._visible(ad_id, "js")
         return self._html(pages_js.shell("offer", ad_id))
 
     def _app_js(self, query, method) -> _Reply:
