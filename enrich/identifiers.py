@@ -20,7 +20,7 @@ _LOCAL = r"[a-z0-9](?:[a-z0-9._%+\-]{0,62}[a-z0-9_])?"
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
 _AT = rf"(?:\s*@\s*|\s*{_OPEN}\s*at\s*{_CLOSE}\s*|\s+at\s+)"
-_DOT = rf"(?:\.|\s*{_OPEN}\s*dot\s*{_CLOSE}\s*|\s+dot\s+)"
+_DOT = rf"(?:\.|\s\.\s|\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+)"
 # Spelled-out forms need a known top-level domain: "meet me at noon dot" must not be an email.
 _KNOWN_TLDS = (
     "com|net|org|edu|gov|info|biz|io|me|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|ru|"

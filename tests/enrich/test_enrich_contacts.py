@@ -17,6 +17,8 @@ def _only(kind, text, country="US"):
         "jane.doe (at) gmail (dot) com",
         "jane.doe[at]gmail[dot]com",
         "jane dot doe at gmail dot com",
+        "jane.doe @ gmail . com",
+        "jane.doe [at] gmail [.] com",
     ],
 )
 def test_email_forms_normalise_to_one_address(written):
@@ -28,6 +30,7 @@ def test_email_forms_normalise_to_one_address(written):
 
 def test_at_without_a_domain_is_not_an_email():
     assert _only("email", "meet me at home dot later at the hotel") == []
+    assert _only("email", "meet at noon. com") == []
 
 
 @pytest.mark.parametrize(
