@@ -48,6 +48,8 @@ def generate_world(out_dir: str | Path, n_ads: int, seed: int, workers: int | No
     sw = Switches(**switches)
     if sw.days < 1:
         raise ValueError(f"days must be >= 1, got {sw.days}")
+    if not 0.0 <= sw.controller_share <= 1.0:
+        raise ValueError(f"controller_share must be between 0 and 1, got {sw.controller_share}")
     root = _prepare(Path(out_dir))
     rnd = random.Random(f"{seed}:population")
     bases = BaseCounter(seed)
