@@ -55,17 +55,22 @@ def test_slow_ad_is_still_served_whole(faulty_market, truth, fetch):
     assert page.status == 200 and "</html>" in page.text
 
 
-def test_redirect_chain_ends_at_the_ad(faulty_market, truth, fetch):
-    record = _faulty(truth, faulty_market, "redirect_chain")
-    first = fetch(f"{faulty_market.url}/html/go/{record['ad_id']}")
+@pytest.mark.parametrize("flavour", ["html", "js"])
+def test_redirect_chain_ends_at_the_ad(faulty_market, truth, fetch, flavour):
+    record = _faulty(truth, faulty_market, "redirect_chain", flavour)
+    first = fetch(f"{faulty_market.url}/{flavour}/go/{record['ad_id']}")
     second = fetch(faulty_market.url + first.headers["location"])
     final = fetch(faulty_market.url + second.headers["location"])
     assert (first.status, second.status, final.status) == (301, 302, 200)
-    assert final.headers["content-type"].startswith("text/html") and record["ad_id"] in final.text
-    # listings link these ads through /go/
+    assert final.headers["content-type"].startswith("text/html")
+    assert second.headers["location"] == f"/{flavour}/ad/{record['ad_id']}"
+
+
+def test_listings_link_redirect_chain_ads_through_go(faulty_market, truth, fetch):
+    linked = [r for r in truth if "redirect_chain" in r["faults"] and r["flavour"] == "html"
+              and r["ad_id"] in faulty_market.view.live]
     assert any(f'href="/html/go/{r["ad_id"]}"' in fetch(f"{faulty_market.url}/html/category/{r['category']}/?page=1").text
-               for r in truth if "redirect_chain" in r["faults"] and r["flavour"] == "html"
-               and r["ad_id"] in faulty_market.view.live)
+               for r in linked)
 
 
 def test_corrupt_and_oversized_images_are_served_as_recorded(faulty_market, truth, fetch):
