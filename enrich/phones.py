@@ -62,7 +62,13 @@ def _plausible_length(digits: str, plus: bool, region: str) -> bool:
 
 @lru_cache(maxsize=65_536)  # controllers repeat their numbers across ads; junk repeats its digits
 def _parse(digits: str, plus: bool, region: str | None) -> phonenumbers.PhoneNumber | None:
-    """Parse digits as a phone for `region`; the number when it is a full-length possible number, else None."""
+    """Parse digits as a phone for `region`; the number when it is a full-length possible number, else None.
+
+    A leading "00" is the international prefix almost everywhere, so "0044 ..." is read as "+44 ..."
+    even for North American ads, whose own prefix is 011.
+    """
+    if not plus and digits.startswith("00"):
+        plus, digits = True, digits[2:]
     try:
         number = phonenumbers.parse(("+" if plus else "") + digits, region)
     except phonenumbers.NumberParseException:

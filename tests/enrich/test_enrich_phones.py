@@ -132,3 +132,11 @@ def test_placeholder_is_extracted_and_flagged_in_every_country(written, country)
 
 def test_number_followed_by_a_currency_word_is_a_price_not_a_phone():
     assert extract_phones("Budget 2125551234 usd per year", "US") == []
+
+
+@pytest.mark.parametrize(
+    ("written", "country"),
+    [("+44 (0) 7911 123456", "GB"), ("0044 7911 123456", "US"), ("011 44 7911 123456", "US"), ("07911 123456", "GB")],
+)
+def test_international_and_trunk_prefixes_give_one_e164(written, country):
+    assert [p.normalised for p in extract_phones(written, country)] == ["+447911123456"]
