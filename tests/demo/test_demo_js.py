@@ -70,3 +70,15 @@ def test_flavours_do_not_serve_each_others_ads(market, truth, fetch):
     js_ad = _live_js_ad(market, truth)["ad_id"]
     assert fetch(f"{market.url}/js/api/offer/{html_ad}").status == 404
     assert fetch(f"{market.url}/html/ad/{js_ad}").status == 404
+
+
+def test_chromium_renders_js_index_with_section_and_place_links(market, chromium):
+    page = chromium.new_page()
+    try:
+        page.goto(f"{market.url}/js/")
+        page.wait_for_selector("#app[data-state=ready]")
+        hrefs = page.eval_on_selector_all("a.chip", "links => links.map(a => a.getAttribute('href'))")
+    finally:
+        page.close()
+    assert {f"/js/c/{c}" for c in ("jobs", "wellness", "rentals", "goods", "services")} <= set(hrefs)
+    assert any(href.startswith("/js/city/") for href in hrefs)
