@@ -5,6 +5,13 @@ decompression-bomb check turned into an error), EXIF orientation applied, transp
 onto white, converted to RGB and then to 8-bit greyscale, then reduced once to 32x32 (pHash) and
 9x8 (dHash) with Lanczos. Mirrored hashes come from mirroring those reduced images, so a
 horizontally flipped copy of a photo matches the original's `phash_flip` / `dhash_flip`.
+
+Measured on 6,000 photos of the 20k-ad demo world, seed 11 (`bench/enrich_quality.py`): duplicate
+pairs (same base photo after resize, crop, border, overlay, brightness, colour, JPEG quality, flip)
+lie at flip-aware pHash distance p50 2, p99 10; distinct photos at 12 or more. pHash <= 10 (either
+way round) gives precision 1.000 and recall 0.996; adding dHash <= 16 as a second check keeps
+precision 1.000 at recall 0.995. Speed: ~930 images/s of 640x480 JPEG on 2 cores by CPU time
+(`bench/enrich_speed.py`).
 """
 
 from __future__ import annotations
@@ -154,8 +161,9 @@ def hash_query_keys(hex_hash: str, parts: int = 4, flips: int = 1, prefix: str =
 
     Multi-index hashing (Norouzi et al. 2012): a stored hash within distance parts * (flips + 1) - 1
     shares at least one key with these, guaranteed; with the defaults (4 x 16-bit chunks, 1 flip)
-    radius 7 is guaranteed and, on the demo world's 16k photos, 99.8% of duplicate pairs (distance up
-    to 12) are found while 0.34% of all pairs become candidates (`bench/enrich_quality.py`).
+    radius 7 is guaranteed and, on 6,000 photos of the 20k-ad demo world (seed 11), 99.6% of
+    duplicate pairs (pHash distance up to 16) are found while 0.38% of all pairs become candidates;
+    without flips 90.9% and 0.05% (`bench/enrich_quality.py`).
     Costs parts * (1 + width + ... + C(width, flips)) terms: 68 for the defaults.
     """
     if flips < 0:
