@@ -166,8 +166,8 @@ def normalise_text(text: object, max_chars: int = DEFAULT_MAX_CHARS) -> Normalis
     `text` may be anything: bytes are decoded as UTF-8 (invalid bytes replaced, noted); None and
     other non-text values give "" with a ``not-text:<type>`` note. Input longer than `max_chars`
     characters is cut to `max_chars` before folding, noted as ``truncated:<len>><max_chars>``.
-    Leetspeak is mapped only inside tokens that are mostly letters, so phone numbers, prices,
-    measurements ("5ft", "34dd"), emails, URLs and @handles keep their digits.
+    Leetspeak is mapped only in words of letters and leet characters ("c0575" -> "costs"), so
+    phone numbers, prices, measurements ("5ft", "34dd"), emails, URLs and @handles keep their digits.
     """
     notes: list[str] = []
     if isinstance(text, bytes | bytearray):
