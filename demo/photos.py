@@ -108,7 +108,9 @@ def apply_transforms(img: Image.Image, transforms: dict) -> Image.Image:
         border = transforms["border"]
         img = ImageOps.expand(img, border=max(2, int(img.width * border["fraction"])), fill=tuple(border["colour"]))
     if "brightness" in transforms:
-        img = ImageEnhance.Brightness(img).enhance(transforms["brightness"])
+        # A lookup table does what ImageEnhance.Brightness does (scale every channel) several times faster.
+        factor = transforms["brightness"]
+        img = img.point([min(255, int(level * factor)) for level in range(256)] * 3)
     if "colour" in transforms:
         img = ImageEnhance.Color(img).enhance(transforms["colour"])
     if "overlay" in transforms:
