@@ -10,13 +10,9 @@ import argparse
 import os
 import resource
 import shutil
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from demo.generator import generate_world  # noqa: E402
+from demo.generator import generate_world
 
 
 def main() -> int:

@@ -20,9 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from demo.generator import generate_world  # noqa: E402
+from demo.generator import generate_world
 
 
 def _free_port() -> int:
