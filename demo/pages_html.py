@@ -38,7 +38,7 @@ def index(view: DayView) -> str:
 
 def ad_href(live: LiveAd, faults_on: bool) -> str:
     """Link target for an ad; with faults on, redirect_chain ads are linked through /go/ (301, then 302)."""
-    kind = "go" if faults_on and "redirect_chain" in live.ad["faults"] else "ad"
+    kind = "go" if faults_on and "redirect_chain" in live.ad.faults else "ad"
     return f"{PREFIX}/{kind}/{live.ad_id}"
 
 
@@ -47,7 +47,7 @@ def listing(heading: str, entries: list[LiveAd], page: int, size: int, faults_on
     shown, pages = page_of(entries, page, size)
     items = "\n".join(
         f'<li class="listing-item"><a class="item-link" href="{ad_href(live, faults_on)}">{escape(live.title)}</a> '
-        f'<span class="item-price">{live.price} {live.ad["currency"]}</span> '
+        f'<span class="item-price">{live.price} {live.ad.currency}</span> '
         f'<time class="item-posted" datetime="{live.posted}">{live.posted}</time> '
         f'<time class="item-updated" datetime="{live.updated}">updated {live.updated}</time></li>'
         for live in shown)
@@ -67,32 +67,32 @@ def category_heading(category: str) -> str:
 
 
 def ad_page(live: LiveAd, faults_on: bool) -> str:
-    """The detail page; with faults on, fields in ad["missing_fields"] are left out."""
+    """The detail page; with faults on, fields in ad.missing_fields are left out."""
     ad = live.ad
-    missing = set(ad["missing_fields"]) if faults_on else set()
-    parts = [f'<div class="ad-detail" data-ad-id="{ad["ad_id"]}">']
+    missing = set(ad.missing_fields) if faults_on else set()
+    parts = [f'<div class="ad-detail" data-ad-id="{ad.ad_id}">']
     if "title" not in missing:
         parts.append(f'<h1 class="ad-title">{escape(live.title)}</h1>')
-    parts.append(f'<p>Ad ID: <span class="ad-id">{ad["ad_id"]}</span></p>')
+    parts.append(f'<p>Ad ID: <span class="ad-id">{ad.ad_id}</span></p>')
     if "price" not in missing:
         parts.append(f'<p class="ad-price"><span class="amount">{live.price}</span> '
-                     f'<span class="currency">{ad["currency"]}</span></p>')
+                     f'<span class="currency">{ad.currency}</span></p>')
     if "city" not in missing:
-        slug = city_slug(ad["city"], ad["country"])
-        parts.append(f'<p class="ad-location"><a href="{PREFIX}/city/{slug}/"><span class="city">{escape(ad["city"])}</span></a>, '
-                     f'<span class="region">{escape(ad["region"])}</span>, <span class="country">{ad["country"]}</span></p>')
-    parts.append(f'<p>Category: <a class="ad-category" href="{PREFIX}/category/{ad["category"]}/">'
-                 f'{escape(CATEGORY_LABELS[ad["category"]])}</a></p>')
+        slug = city_slug(ad.city, ad.country)
+        parts.append(f'<p class="ad-location"><a href="{PREFIX}/city/{slug}/"><span class="city">{escape(ad.city)}</span></a>, '
+                     f'<span class="region">{escape(ad.region)}</span>, <span class="country">{ad.country}</span></p>')
+    parts.append(f'<p>Category: <a class="ad-category" href="{PREFIX}/category/{ad.category}/">'
+                 f'{escape(CATEGORY_LABELS[ad.category])}</a></p>')
     if "posted" not in missing:
         parts.append(f'<p>Posted: <time class="ad-posted" datetime="{live.posted}">{live.posted}</time></p>')
-    if live.updated_day != ad["first_day"]:
+    if live.updated_day != ad.first_day:
         parts.append(f'<p>Updated: <time class="ad-updated" datetime="{live.updated}">{live.updated}</time></p>')
     parts.append(f'<div class="ad-body"><p>{escape(live.body)}</p></div>')
-    if ad["contact"]:
-        parts.append(f'<p class="ad-contact">Contact: {escape(ad["contact"])}</p>')
-    images = "".join(f'<img src="{PREFIX}/img/{name}" alt="photo {n}">' for n, name in enumerate(ad["images"], 1))
+    if ad.contact:
+        parts.append(f'<p class="ad-contact">Contact: {escape(ad.contact)}</p>')
+    images = "".join(f'<img src="{PREFIX}/img/{name}" alt="photo {n}">' for n, name in enumerate(ad.images, 1))
     parts.append(f'<div class="ad-images">{images}</div>')
-    parts.append(f'<p><a rel="nofollow" class="report" href="{PREFIX}/report/{ad["ad_id"]}">Report this ad</a></p>')
+    parts.append(f'<p><a rel="nofollow" class="report" href="{PREFIX}/report/{ad.ad_id}">Report this ad</a></p>')
     parts.append("</div>")
-    charset = "iso-8859-1" if faults_on and "wrong_charset" in ad["faults"] else "utf-8"
+    charset = "iso-8859-1" if faults_on and "wrong_charset" in ad.faults else "utf-8"
     return _page(live.title, "\n".join(parts), charset)

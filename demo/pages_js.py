@@ -30,7 +30,7 @@ def shell(view_name: str, key: str = "", page: int = 1) -> str:
 
 
 def offer_href(live: LiveAd, faults_on: bool) -> str:
-    kind = "go" if faults_on and "redirect_chain" in live.ad["faults"] else "ad"
+    kind = "go" if faults_on and "redirect_chain" in live.ad.faults else "ad"
     return f"{PREFIX}/{kind}/{live.ad_id}"
 
 
@@ -50,21 +50,21 @@ def list_payload(heading: str, entries: list[LiveAd], page: int, size: int, base
         "next": f"{base}?page={page + 1}" if page < pages else None,
         "prev": f"{base}?page={page - 1}" if page > 1 else None,
         "offers": [{"ref": live.ad_id, "headline": live.title, "href": offer_href(live, faults_on),
-                    "cost": {"value": live.price, "unit": live.ad["currency"]},
+                    "cost": {"value": live.price, "unit": live.ad.currency},
                     "created": live.posted, "modified": live.updated} for live in shown],
     }
 
 
 def offer_payload(live: LiveAd, faults_on: bool) -> dict:
     ad = live.ad
-    missing = set(ad["missing_fields"]) if faults_on else set()
+    missing = set(ad.missing_fields) if faults_on else set()
     offer = {
-        "ref": ad["ad_id"], "headline": live.title, "text": live.body, "reach": ad["contact"],
-        "cost": {"value": live.price, "unit": ad["currency"]},
-        "place": {"city": ad["city"], "region": ad["region"], "country": ad["country"]},
-        "section": {"key": ad["category"], "label": CATEGORY_LABELS[ad["category"]]},
-        "created": live.posted, "modified": live.updated if live.updated_day != ad["first_day"] else None,
-        "photos": [f"{PREFIX}/media/{name}" for name in ad["images"]],
+        "ref": ad.ad_id, "headline": live.title, "text": live.body, "reach": ad.contact,
+        "cost": {"value": live.price, "unit": ad.currency},
+        "place": {"city": ad.city, "region": ad.region, "country": ad.country},
+        "section": {"key": ad.category, "label": CATEGORY_LABELS[ad.category]},
+        "created": live.posted, "modified": live.updated if live.updated_day != ad.first_day else None,
+        "photos": [f"{PREFIX}/media/{name}" for name in ad.images],
     }
     for name, key in (("title", "headline"), ("price", "cost"), ("city", "place"), ("posted", "created")):
         if name in missing:

@@ -297,7 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The live ad of this flavour, or raise its removal status (404/410), or 404 if never posted."""
         view = self.market.view
         live = view.live.get(ad_id)
-        if live is not None and live.ad["flavour"] == flavour:
+        if live is not None and live.ad.flavour == flavour:
             return live
         gone = view.gone.get(ad_id)
         if gone and ad_id[0] == ("H" if flavour == "html" else "J"):
@@ -308,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The live ad and its active faults; applies the 5xx-once and slow faults."""
         market = self.market
         live = self._visible(ad_id, flavour)
-        faults = live.ad["faults"] if market.options.faults else ()
+        faults = live.ad.faults if market.options.faults else ()
         if "server_error_first" in faults and market.first_failure(fault_key):
             raise _Reply(503, b"temporarily unavailable, try again\n", headers={"Retry-After": "1"})
         if "slow" in faults:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from demo.compose import day_date
+from demo.world import AdRecord
 
 SITE_PREFIX = {"html": "/html", "js": "/js"}
 
@@ -18,7 +19,7 @@ def city_slug(city: str, country: str) -> str:
 class LiveAd:
     """An ad as a visitor sees it on a given day (edits up to that day applied)."""
 
-    ad: dict  # the ads.jsonl record (faults, images, ids)
+    ad: AdRecord  # faults, images, ids: what does not change with edits
     title: str
     body: str
     price: int
@@ -26,11 +27,11 @@ class LiveAd:
 
     @property
     def ad_id(self) -> str:
-        return self.ad["ad_id"]
+        return self.ad.ad_id
 
     @property
     def posted(self) -> str:
-        return day_date(self.ad["first_day"])
+        return day_date(self.ad.first_day)
 
     @property
     def updated(self) -> str:
@@ -49,14 +50,14 @@ class DayView:
     cities: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # slug -> (city, region, country)
 
 
-def live_state(ad: dict, day: int) -> LiveAd | int | None:
+def live_state(ad: AdRecord, day: int) -> LiveAd | int | None:
     """The ad on `day`: a LiveAd, its removal status (404/410), or None if not yet posted."""
-    if day < ad["first_day"]:
+    if day < ad.first_day:
         return None
-    if ad["removed_day"] is not None and day >= ad["removed_day"]:
-        return ad["removed_status"]
-    title, body, price, updated = ad["title"], ad["body"], ad["price"], ad["first_day"]
-    for edit in ad["edits"]:
+    if ad.removed_day is not None and day >= ad.removed_day:
+        return ad.removed_status
+    title, body, price, updated = ad.title, ad.body, ad.price, ad.first_day
+    for edit in ad.edits:
         if edit["day"] > day:
             break
         changes = edit["changes"]
@@ -65,22 +66,22 @@ def live_state(ad: dict, day: int) -> LiveAd | int | None:
     return LiveAd(ad, title, body, price, updated)
 
 
-def build_view(ads: list[dict], day: int) -> DayView:
+def build_view(ads: list[AdRecord], day: int) -> DayView:
     view = DayView(day)
     for ad in ads:
         state = live_state(ad, day)
         if state is None:
             continue
         if isinstance(state, int):
-            view.gone[ad["ad_id"]] = state
+            view.gone[ad.ad_id] = state
             continue
-        view.live[ad["ad_id"]] = state
-        flavour = ad["flavour"]
-        slug = city_slug(ad["city"], ad["country"])
-        view.cities.setdefault(slug, (ad["city"], ad["region"], ad["country"]))
-        view.by_category.setdefault((flavour, ad["category"]), []).append(state)
+        view.live[ad.ad_id] = state
+        flavour = ad.flavour
+        slug = city_slug(ad.city, ad.country)
+        view.cities.setdefault(slug, (ad.city, ad.region, ad.country))
+        view.by_category.setdefault((flavour, ad.category), []).append(state)
         view.by_city.setdefault((flavour, slug), []).append(state)
-    newest_first = lambda live: (-live.updated_day, -live.ad["first_day"], live.ad_id)  # noqa: E731
+    newest_first = lambda live: (-live.updated_day, -live.ad.first_day, live.ad_id)  # noqa: E731
     for listing in (*view.by_category.values(), *view.by_city.values()):
         listing.sort(key=newest_first)
     return view

@@ -14,11 +14,36 @@ class WorldError(Exception):
     """A world directory is missing, incomplete or corrupt; the message names the path and the fix."""
 
 
+@dataclass(slots=True)
+class AdRecord:
+    """One line of ads.jsonl: everything the server needs to render an ad on any day."""
+
+    ad_id: str
+    flavour: str  # "html" | "js"
+    category: str
+    title: str
+    body: str
+    contact: str
+    price: int
+    currency: str
+    city: str
+    region: str
+    country: str  # ISO 3166 alpha-2
+    first_day: int
+    removed_day: int | None
+    removed_status: int | None  # 404 | 410 once removed
+    edits: list[dict]  # [{day, changes: {price?, body?}}], in day order
+    images: list[str]  # file names under images/
+    faults: list[str]  # page faults, see demo.compose.PAGE_FAULTS
+    missing_fields: list[str]
+    image_faults: dict[str, str]  # file -> "corrupt" | "oversized"
+
+
 @dataclass
 class World:
     path: Path
     meta: dict
-    ads: list[dict]
+    ads: list[AdRecord]
 
     @property
     def days(self) -> int:
@@ -55,23 +80,36 @@ def load_world(path: str | Path) -> World:
     root = Path(path)
     meta = read_meta(root)
     ads_path = root / ADS_FILE
-    if not ads_path.is_file():
-        raise WorldError(f"{ads_path} is missing; {_fix(root)}")
-    ads: list[dict] = []
-    with ads_path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            try:
-                ads.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise WorldError(f"{ads_path} line {number} is not valid JSON ({err}); {_fix(root)}") from err
+    ads = [AdRecord(**record) for record in _records(ads_path, root)]
     if len(ads) != meta.get("n_ads"):
         raise WorldError(f"{ads_path} has {len(ads)} ads but {root / WORLD_FILE} says {meta.get('n_ads')}; {_fix(root)}")
     return World(root, meta, ads)
 
 
 def read_ads(path: str | Path) -> dict[str, dict]:
-    """The ads.jsonl records of a world keyed by ad_id, in ad order (what the server renders)."""
-    return {ad["ad_id"]: ad for ad in load_world(path).ads}
+    """The raw ads.jsonl records of a world (JSON objects, as on disk) keyed by ad_id, in ad order."""
+    root = Path(path)
+    read_meta(root)
+    return {record["ad_id"]: record for record in _records(root / ADS_FILE, root)}
+
+
+def _records(ads_path: Path, root: Path):
+    """Parsed lines of ads.jsonl; a bad line is a WorldError naming the file and line."""
+    if not ads_path.is_file():
+        raise WorldError(f"{ads_path} is missing; {_fix(root)}")
+    with ads_path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise WorldError(f"{ads_path} line {number} is not valid JSON ({err}); {_fix(root)}") from err
+            if not isinstance(record, dict) or set(record) != _AD_FIELDS:
+                raise WorldError(f"{ads_path} line {number} does not have the ad fields of format version "
+                                 f"{FORMAT_VERSION}; {_fix(root)}")
+            yield record
+
+
+_AD_FIELDS = set(AdRecord.__dataclass_fields__)
 
 
 def read_truth(path: str | Path) -> list[dict]:

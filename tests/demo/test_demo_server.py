@@ -14,7 +14,7 @@ from demo.cli import register
 from demo.compose import day_date
 from demo.server import is_disallowed, start_server
 from demo.views import live_state
-from demo.world import WorldError, day_changes, load_world
+from demo.world import AdRecord, WorldError, day_changes, load_world
 
 LINK = re.compile(r'<li class="listing-item"><a class="item-link" href="/html/ad/(H\d+)">')
 
@@ -32,7 +32,7 @@ def _listing_ids(fetch, base_url: str, path: str) -> list[str]:
 
 def test_category_listing_pages_cover_every_live_ad(market, ads, fetch):
     expected = {ad_id for ad_id, ad in ads.items() if ad["flavour"] == "html" and ad["category"] == "jobs"
-                and not isinstance(live_state(ad, market.day), (int, type(None)))}
+                and not isinstance(live_state(AdRecord(**ad), market.day), (int, type(None)))}
     ids = _listing_ids(fetch, market.url, "/html/category/jobs/")
     assert len(ids) == len(set(ids)) == len(expected)
     assert set(ids) == expected
@@ -42,7 +42,7 @@ def test_category_listing_pages_cover_every_live_ad(market, ads, fetch):
 def test_city_listing_pages_cover_every_live_ad_of_the_city(market, ads, fetch):
     slug, (city, _, country) = max(market.view.cities.items(), key=lambda item: len(market.view.by_city.get(("html", item[0]), [])))
     expected = {ad_id for ad_id, ad in ads.items() if ad["flavour"] == "html" and (ad["city"], ad["country"]) == (city, country)
-                and not isinstance(live_state(ad, market.day), (int, type(None)))}
+                and not isinstance(live_state(AdRecord(**ad), market.day), (int, type(None)))}
     ids = _listing_ids(fetch, market.url, f"/html/city/{slug}/")
     assert set(ids) == expected and len(ids) == len(expected)
     assert f'href="/html/city/{slug}/"' in fetch(market.url + "/html/").text
