@@ -16,8 +16,8 @@ Python:
       .url .port .day .access_log (list of {time, client, method, path, status, bytes, user_agent})
       .set_day(k) .stop()      (also: POST /_world {"day": K}; GET /_world)
   demo.server.is_disallowed(path) -> bool   (robots.txt rules, for checking an access log)
-  demo.world.load_world(dir) / read_ads(dir) / read_truth(dir) / day_changes(truth, day);
-      WorldError names the path.
+  demo.world.load_world(dir) -> World (.meta, .ads: list[AdRecord]); read_ads(dir) -> {ad_id: raw JSON record};
+      read_truth(dir) -> [truth dicts]; day_changes(truth, day) -> {new, edited, removed}; WorldError names the path.
 
 World directory:
   world.json   version, complete, seed, n_ads, days, day0 ("2026-01-01"), switches, counts
