@@ -18,8 +18,10 @@ a descriptive User-Agent, the asyncio reactor, images downloaded once per URL.
 
 Pages are counted from the marketplace's access log, the same way for both: GETs under /html/ that
 are not images (index, category pages, ad pages). pages/s = pages / wall time from process start to
-exit. Reported: medians, the ratio AdWatch/bare (issue target >= 0.8), and peak RSS of each crawl
-process tree (/proc polling) and of the crawl process alone (wait4 maxrss). Then, unless
+exit. Reported: medians, the ratio AdWatch/bare (issue target >= 0.8); where the time goes (launch
+to first request, first to last request, last request to exit, from the access log); CPU of the
+crawl process and of the Elasticsearch node meanwhile; peak RSS of each crawl process tree (/proc
+polling) and of the crawl process alone (wait4 maxrss). Then, unless
 --skip-browser, one AdWatch crawl of demo-js (chromium via scrapy-playwright) on a smaller world:
 browser-rendered pages/s, counting the page shells the browser loaded (not its API/script/image calls).
 
@@ -159,6 +161,7 @@ class Crawl:
     label: str
     process: Measured
     served: Served
+    es_cpu_s: float  # CPU the Elasticsearch node spent meanwhile (its writes compete for the same cores)
     stats: dict = field(default_factory=dict)  # Scrapy's final stats, as far as the crawler reports them
 
     @property
@@ -202,6 +205,22 @@ def measure_process(cmd: list[str], env: dict, log_path: Path) -> Measured:
                     usage.ru_maxrss / 1024)
 
 
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds so far of a process and its descendants (Linux /proc); 0 when gone."""
+    from adwatch.engine import _children
+
+    ticks, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+        stack += _children(current)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def served(access_log: list[dict], start: int, prefix: str, assets: tuple[str, ...]) -> Served:
     """Count the GETs under `prefix` in the access log from entry `start` on (one crawl's)."""
     entries = access_log[start:]
@@ -220,8 +239,9 @@ def served(access_log: list[dict], start: int, prefix: str, assets: tuple[str, .
 class Bench:
     """The shared fixtures of a benchmark: node URL, temp root, and how to run each crawler."""
 
-    def __init__(self, root: Path, es_url: str, media: str, cold_schema: bool) -> None:
-        self.root, self.es_url, self.media, self.cold_schema = root, es_url, media, cold_schema
+    def __init__(self, root: Path, es_url: str, es_pid: int, media: str, cold_schema: bool) -> None:
+        self.root, self.es_url, self.es_pid = root, es_url, es_pid
+        self.media, self.cold_schema = media, cold_schema
         self.runs = 0
 
     def _workdir(self, label: str) -> Path:
@@ -244,31 +264,34 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ADWATCH_")}
         env.update(ADWATCH_ES_URL=self.es_url, ADWATCH_INDEX_PREFIX=index_prefix,
                    ADWATCH_CACHE_DIR=str(work / "cache"), ADWATCH_DEMO_URL=server.url)
-        start = len(server.access_log)
+        start, es_cpu = len(server.access_log), tree_cpu_s(self.es_pid)
         process = measure_process([sys.executable, "-m", "adwatch.cli", "crawl", site, "--no-politeness"], env,
                                   work / "crawl.log")
+        es_cpu = tree_cpu_s(self.es_pid) - es_cpu
         try:
             hits = client.search(index=f"{index_prefix}-runs", size=1)["hits"]["hits"]
         finally:
             client.close()
         stats = hits[0]["_source"].get("scrapy_stats", {}) if hits else {}
-        return Crawl(f"adwatch {site}", process, served(server.access_log, start, prefix, assets), stats)
+        return Crawl(f"adwatch {site}", process, served(server.access_log, start, prefix, assets), es_cpu, stats)
 
     def bare(self, server) -> Crawl:
         """This file with --bare, in its own process."""
         work = self._workdir("bare")
         stats_path = work / "stats.json"
-        start = len(server.access_log)
+        start, es_cpu = len(server.access_log), tree_cpu_s(self.es_pid)
         process = measure_process([sys.executable, str(Path(__file__).resolve()), "--bare", "--url", server.url,
                                    "--bare-media", self.media, "--media-dir", str(work / "media"),
                                    "--stats-out", str(stats_path)], dict(os.environ), work / "crawl.log")
+        es_cpu = tree_cpu_s(self.es_pid) - es_cpu
         stats = json.loads(stats_path.read_text()) if stats_path.is_file() else {}
-        return Crawl(f"bare ({self.media})", process, served(server.access_log, start, "/html/", HTML_ASSETS), stats)
+        return Crawl(f"bare ({self.media})", process, served(server.access_log, start, "/html/", HTML_ASSETS), es_cpu,
+                     stats)
 
 
 # ---------------------------------------------------------------------------------------------- report
 
-HEADER = (f"{'wall s':>7}{'start':>6}{'crawl':>6}{'end':>6}{'cpu s':>6}{'pages':>6}{'assets':>7}{'items':>6}"
+HEADER = (f"{'wall s':>7}{'start':>6}{'crawl':>6}{'end':>6}{'cpu s':>6}{'es cpu':>7}{'pages':>6}{'assets':>7}{'items':>6}"
           f"{'pages/s':>8}{'tree MB':>8}{'proc MB':>8}")
 
 
@@ -279,7 +302,8 @@ def _row(crawls: list[Crawl]) -> str:
 
     return (f"{median(lambda c: c.process.wall_s):>7.1f}"
             + "".join(f"{median(lambda c: c.phases[i]):>6.1f}" for i in range(3))
-            + f"{median(lambda c: c.process.cpu_s):>6.1f}{median(lambda c: c.served.pages):>6.0f}"
+            + f"{median(lambda c: c.process.cpu_s):>6.1f}{median(lambda c: c.es_cpu_s):>7.1f}"
+              f"{median(lambda c: c.served.pages):>6.0f}"
               f"{median(lambda c: c.served.assets):>7.0f}{median(lambda c: c.items):>6.0f}"
               f"{median(lambda c: c.pages_per_s):>8.1f}{max(c.process.tree_peak_mb for c in crawls):>8.0f}"
               f"{max(c.process.maxrss_mb for c in crawls):>8.0f}")
@@ -293,8 +317,9 @@ def print_table(title: str, rows: list[tuple[str, list[Crawl]]]) -> None:
 
 def print_legend() -> None:
     print("start/crawl/end: seconds from launch to the first request, first to last request, last request to "
-          "exit\n(from the access log); cpu s: the crawl process and the children it reaped; tree MB: peak RSS "
-          "of the\nprocess tree (sampled), proc MB: of the crawl process (wait4); medians, except RSS: the largest.")
+          "exit\n(from the access log); cpu s: the crawl process and the children it reaped; es cpu: the "
+          "Elasticsearch\nnode's CPU meanwhile; tree MB: peak RSS of the process tree (sampled), proc MB: of the "
+          "crawl process\n(wait4); medians, except RSS: the largest.")
 
 
 def load_note() -> str:
@@ -396,7 +421,7 @@ def main() -> int:
         print(f"world: {summary.n_ads} ads, {summary.n_images} images, {summary.seconds:.1f}s to generate")
         state = node.start()
         print(f"elasticsearch {state.version} at {state.url}, ready in {state.seconds_to_ready:.1f}s")
-        bench = Bench(root, state.url, args.bare_media, args.cold_schema)
+        bench = Bench(root, state.url, state.pid, args.bare_media, args.cold_schema)
         print("AdWatch index schema: " + ("created by each crawl (--cold-schema)" if args.cold_schema
                                            else "made beforehand, empty, for each crawl's fresh prefix"))
         compare_html(bench, root / "world", args.runs)
