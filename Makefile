@@ -47,10 +47,7 @@ test: bootstrap
 	$(BIN)/pytest
 
 demo: bootstrap
-	$(BIN)/adwatch engine start
-	$(BIN)/adwatch setup
-	$(BIN)/adwatch status
-	$(BIN)/adwatch engine stop
+	$(BIN)/adwatch demo run --out $(DEMO_OUT) $(if $(KEEP_ENGINE),--keep-engine,)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -15,7 +15,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from adwatch import __version__
+from adwatch import __version__, walkthrough
 from adwatch.config import load_settings
 from adwatch.errors import UserError
 from adwatch.engine import ELASTICSEARCH_VERSION, fetch_distribution, find_java, tree_rss_bytes
@@ -121,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, (module, help_text) in STAGE_GROUPS.items():
         group = sub.add_parser(name, help=help_text)
-        importlib.import_module(module).register(group.add_subparsers(dest=f"{name}_command", required=True,
-                                                                       metavar="COMMAND"))
+        group_sub = group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
+        importlib.import_module(module).register(group_sub)
+        if name == "demo":
+            walkthrough.register(group_sub)  # `adwatch demo run` wires every stage together
     for module in STAGE_COMMANDS:
         importlib.import_module(module).register(sub)
     return parser

@@ -35,6 +35,8 @@ class ImageRef(InnerDoc):
     dhash_flip = Keyword()
     # Multi-index keys ("<part>:<hex>") for Hamming-radius search without scanning every hash.
     hash_bands = Keyword()
+    # Blank or near-uniform pictures all hash alike: kept, but never used as evidence.
+    low_detail = Boolean()
     error = Keyword()
 
 
@@ -42,6 +44,7 @@ class Contact(InnerDoc):
     kind = Keyword()  # phone | email | handle | url
     value = Keyword(ignore_above=512)
     normalised = Keyword()
+    field = Keyword()  # which text field start/end point into (title, body, contact_text)
     start = Integer()
     end = Integer()
     placeholder = Boolean()

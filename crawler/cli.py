@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adwatch.config import load_settings
-from adwatch.store import connect
+from adwatch.store import Store, connect
 from adwatch.errors import UserError
 from crawler.sites import SiteDefinition, SiteError, known_sites, load_site
 
@@ -74,6 +74,31 @@ def _crawl(args: argparse.Namespace) -> int:
     return 0 if reason == "finished" else 1
 
 
+def _runs(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    store = Store(connect(settings), settings.index_prefix)
+    query = {"term": {"site": args.site}} if args.site else {"match_all": {}}
+    hits = store.client.options(ignore_status=404).search(
+        index=store.runs, query=query, size=args.limit, sort=[{"started": "desc"}])
+    runs = [h["_source"] for h in hits.body.get("hits", {}).get("hits", [])]
+    if not runs:
+        out.print("No crawl runs recorded yet" + (f" for {args.site}" if args.site else "") + ".")
+        return 0
+    table = Table(title="Crawl runs, newest first")
+    for column in ("run", "site", "trigger", "started", "status", "seconds", "pages", "new", "changed",
+                   "removed", "invalid", "errors"):
+        table.add_column(column)
+    for run in runs:
+        items = run.get("items", {})
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(run.get("errors", {}).items()))
+        table.add_row(run["run_id"], run["site"], run.get("trigger", ""), run.get("started", ""), run["status"],
+                      f"{run.get('duration_s', 0):.0f}", str(run.get("pages", "")), str(items.get("new", "")),
+                      str(items.get("changed", "")), str(items.get("removed", "")), str(items.get("invalid", "")),
+                      errors)
+    out.print(table)
+    return 0
+
+
 def _sites(args: argparse.Namespace) -> int:
     table = Table(title="Site definitions (crawler/sites)")
     for column in ("site", "render", "start URLs", "status"):
@@ -99,5 +124,9 @@ def register(sub) -> None:
                            help="no delays or throttling: for benchmarks against your own demo server only")
     crawl_cmd.add_argument("--log-level", default="WARNING")
     crawl_cmd.set_defaults(func=_crawl)
+    runs = sub.add_parser("runs", help="crawl run history")
+    runs.add_argument("--site")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.set_defaults(func=_runs)
     sites = sub.add_parser("sites", help="list site definitions and whether they validate")
     sites.set_defaults(func=_sites)

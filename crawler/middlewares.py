@@ -40,6 +40,9 @@ class RetryAfterMiddleware:
         self.max_wait_s = max_wait_s
         self.max_retries = max_retries
         self.paused_until: dict[str, float] = {}
+        self.max_backoff_delay_s = 5.0
+        self.base: dict[int, tuple[int, float]] = {}  # slot -> (concurrency, delay) before the first 429
+        self.successes: dict[int, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -54,6 +57,8 @@ class RetryAfterMiddleware:
 
     def process_response(self, request, response, spider=None):
         if response.status not in self.STATUSES:
+            if response.status < 400:
+                self._recover(request)
             return response
         delay = parse_retry_after(response.headers.get("Retry-After"))
         if delay is None:
@@ -71,13 +76,29 @@ class RetryAfterMiddleware:
 
     def _slow_down(self, request) -> None:
         """The host said we are too fast: halve our concurrency on it and lengthen the gap between
-        requests. Pausing alone is not enough: requests already past the pause arrive together."""
-        downloader = self.crawler.engine.downloader
-        slot = downloader.slots.get(downloader.get_slot_key(request))
+        requests (pausing alone is not enough: requests already past the pause arrive together).
+        Successful answers win the speed back slowly (see `_recover`): additive increase,
+        multiplicative decrease, as TCP does."""
+        slot = self._slot(request)
         if slot is None:
             return
+        self.base.setdefault(id(slot), (slot.concurrency, slot.delay))
         slot.concurrency = max(1, slot.concurrency // 2)
-        slot.delay = min(max(slot.delay * 1.5, 0.1), self.max_wait_s)
+        slot.delay = min(max(slot.delay * 1.5, 0.05), self.max_backoff_delay_s)
+
+    def _recover(self, request) -> None:
+        slot = self._slot(request)
+        if slot is None or id(slot) not in self.base:
+            return
+        concurrency, delay = self.base[id(slot)]
+        slot.delay = max(delay, slot.delay * 0.95)
+        self.successes[id(slot)] = self.successes.get(id(slot), 0) + 1
+        if self.successes[id(slot)] % 10 == 0 and slot.concurrency < concurrency:
+            slot.concurrency += 1
+
+    def _slot(self, request):
+        downloader = self.crawler.engine.downloader
+        return downloader.slots.get(downloader.get_slot_key(request))
 
 
 class CrawlDelayMiddleware:

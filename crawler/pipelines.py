@@ -6,8 +6,10 @@ Each reads its settings in `from_crawler` and counts what it does in `crawler.st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from scrapy import Request
 from scrapy.exceptions import DropItem, IgnoreRequest
@@ -62,6 +64,8 @@ class ImagePipeline:
         self.store = store
         self.max_bytes = max_bytes
         self.by_url: dict[str, ImageRef] = {}
+        # Ads processed at the same time often share a photo: one download, every ad awaits it.
+        self.in_flight: dict[str, asyncio.Future] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -77,13 +81,27 @@ class ImagePipeline:
         return item
 
     async def _fetch(self, ref: ImageRef, known_images: dict[str, dict]) -> ImageRef:
-        stats = self.crawler.stats
         if ref.url in self.by_url:
             return self.by_url[ref.url]
         if ref.url in known_images:  # image URLs are immutable on these sites: reuse what we stored
             stored = ImageRef(**known_images[ref.url])
             self.by_url[ref.url] = stored
             return stored
+        if ref.url in self.in_flight:
+            return await asyncio.shield(self.in_flight[ref.url])
+        future = asyncio.get_running_loop().create_future()
+        self.in_flight[ref.url] = future
+        try:
+            result = await self._download(ref)
+            future.set_result(result)
+            return result
+        finally:
+            del self.in_flight[ref.url]
+            if not future.done():
+                future.set_result(ImageRef(ref.url, error="download: interrupted"))
+
+    async def _download(self, ref: ImageRef) -> ImageRef:
+        stats = self.crawler.stats
         request = Request(ref.url, meta={"download_maxsize": self.max_bytes, "adwatch_image": True},
                           dont_filter=True)
         try:
@@ -120,13 +138,15 @@ class IndexPipeline:
         self.max_age_s = max_age_s
         self.pending: list[BulkAction] = []
         self.oldest = 0.0
+        # Bulk writes run off the reactor thread, one at a time so they stay in order.
+        self.writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adwatch-index")
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler, crawler.settings.getint("ADWATCH_INDEX_BATCH", 200),
                    crawler.settings.getfloat("ADWATCH_INDEX_MAX_AGE_S", 2.0))
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
         run = self.crawler.spider.run
         stats = self.crawler.stats
         if isinstance(item, CrawledAd):
@@ -146,13 +166,11 @@ class IndexPipeline:
             self.oldest = time.monotonic()
         self.pending.append(action)
         if len(self.pending) >= self.batch or time.monotonic() - self.oldest > self.max_age_s:
-            self.flush()
+            actions, self.pending = self.pending, []
+            await asyncio.wrap_future(self.writer_thread.submit(self._write, actions))
         return item
 
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        actions, self.pending = self.pending, []
+    def _write(self, actions: list[BulkAction]) -> None:
         report = BulkWriter(self.crawler.spider.run.store.client).write(actions)
         if report.failed:
             self.crawler.stats.inc_value("adwatch/errors/index_write", report.failed)
@@ -160,4 +178,7 @@ class IndexPipeline:
                 log.error("could not index %s: %s", error.id, error.reason)
 
     def close_spider(self, spider=None):
-        self.flush()
+        # Runs before spider_closed, so the run's counts see every write.
+        actions, self.pending = self.pending, []
+        self.writer_thread.submit(self._write, actions).result()
+        self.writer_thread.shutdown(wait=True)

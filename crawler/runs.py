@@ -75,7 +75,7 @@ class CrawlRun:
     def open(self) -> None:
         """Record the run as running (or running again, after a resume)."""
         self._write({"run_id": self.job.run_id, "site": self.site, "trigger": self.job.trigger,
-                     "started": self.job.started, "status": "running"})
+                     "started": self.job.started, "status": "running"}, refresh=None)
 
     def close(self, stats: dict, reason: str) -> dict:
         """Count outcomes from the index, write the final run document, and retire the job file."""
@@ -113,7 +113,7 @@ class CrawlRun:
         query = {"bool": {"filter": [{"term": {"site": self.site}}, {"term": {field: self.job.run_id}}]}}
         return self.store.client.count(index=self.store.ads, query=query)["count"]
 
-    def _write(self, doc: dict) -> None:
-        report = BulkWriter(self.store.client, refresh="wait_for").write([replace(self.store.runs, self.job.run_id, doc)])
+    def _write(self, doc: dict, refresh: str | None = "true") -> None:
+        report = BulkWriter(self.store.client, refresh=refresh).write([replace(self.store.runs, self.job.run_id, doc)])
         if report.failed:
             raise RuntimeError(f"could not record run {self.job.run_id}: {report.errors[0].reason}")

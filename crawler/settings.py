@@ -63,3 +63,12 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+
+
+def _skip_heavy_resources(request) -> bool:
+    # The image pipeline fetches ad photos itself (content-addressed, size-limited); the browser
+    # only needs the document, its script and its data.
+    return request.resource_type in ("image", "media", "font", "stylesheet")
+
+
+PLAYWRIGHT_ABORT_REQUEST = _skip_heavy_resources

@@ -3,7 +3,7 @@
 Thresholds live in `LinkRules` (config, with measured defaults): an image pair is evidence when
 its closest pair of photos is near in pHash AND in dHash (the second hash keeps two different
 photos that collide in one hash apart), mirrored photos included; a text pair when RapidFuzz's
-token_sort_ratio on slot-masked text clears the bar and the texts are long enough to mean it.
+similarity (enrich.textsim's default scorer) on slot-masked text clears the bar and the texts are long enough to mean it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from enrich.textsim import text_similarity
 class LinkRules:
     image_phash_max: int = 10
     image_dhash_max: int = 14
-    text_min: float = 0.92
+    text_min: float = 0.88  # textsim's default scorer (mean of token_sort and token_set); see textsim
     text_min_words: int = 12
     # Keys held by more ads than this are not expanded into pairs (see blocking).
     max_key_ads: int = 200

@@ -46,7 +46,7 @@ def profile_ad(doc: dict, image_bytes: dict[str, bytes | None]) -> Profile:
     # Placeholder phones stay searchable; linking treats them as hubs, never as evidence.
     identifiers = sorted({c.normalised for c in contacts if c.kind != "url"})
     fields = {
-        "contacts": [{"kind": c.kind, "value": c.value[:500], "normalised": c.normalised,
+        "contacts": [{"kind": c.kind, "value": c.value[:500], "normalised": c.normalised, "field": c.field,
                       "start": c.span[0], "end": c.span[1], "placeholder": c.placeholder} for c in contacts],
         "identifiers": identifiers,
         "text_norm": norm.text,
@@ -72,5 +72,6 @@ def _image_fields(img: dict, image_bytes: dict[str, bytes | None], errors: list[
         errors.append({"stage": "image", "reason": f"{hashes.reason}: {img['path']}"})
         return out
     out.update(phash=hashes.phash, dhash=hashes.dhash, phash_flip=hashes.phash_flip, dhash_flip=hashes.dhash_flip,
-               width=hashes.width, height=hashes.height, hash_bands=hash_band_keys(hashes.phash))
+               width=hashes.width, height=hashes.height, low_detail=hashes.low_detail,
+               hash_bands=[] if hashes.low_detail else hash_band_keys(hashes.phash))
     return out

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 LINK_FIELDS = ["site", "city", "country", "first_seen", "last_seen", "identifiers", "contacts.normalised",
                "contacts.placeholder", "minhash_bands", "template_text", "images.phash", "images.dhash",
-               "images.phash_flip", "images.dhash_flip", "images.hash_bands", "cluster_id", "links", "enrich.status"]
+               "images.phash_flip", "images.dhash_flip", "images.hash_bands", "images.low_detail", "cluster_id", "links", "enrich.status"]
 
 
 @dataclass
@@ -103,7 +103,7 @@ class Worker:
         for hit in self.store.scan(self.store.ads, query, source=LINK_FIELDS):
             src, doc_id = hit["_source"], hit["_id"]
             index_of[doc_id] = hit["_index"]
-            images = [i for i in src.get("images", []) if i.get("phash")]
+            images = [i for i in src.get("images", []) if i.get("phash") and not i.get("low_detail")]
             contacts = src.get("contacts", [])
             facts.append(AdFacts(
                 doc_id=doc_id, first_seen=src.get("first_seen", ""),

@@ -49,6 +49,9 @@ class AdsSpider(scrapy.Spider):
         crawler.settings.set("DOWNLOAD_DELAY", polite.delay_s, priority="spider")
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
         crawler.settings.set("AUTOTHROTTLE_ENABLED", polite.autothrottle, priority="spider")
+        if spider.definition.render != "browser":
+            # No browser for plain HTML sites: starting Playwright drivers costs a second and 250 MB.
+            crawler.settings.set("DOWNLOAD_HANDLERS", {}, priority="spider")
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)

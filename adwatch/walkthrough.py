@@ -1,0 +1,137 @@
+"""`adwatch demo run` (what `make demo` calls): the main job end to end on embedded defaults.
+
+Generate a demo world (reused when it is already there), start the embedded Elasticsearch and
+the demo marketplace, crawl both flavours through the real crawler, enrich and cluster, print the
+largest clusters and the evaluation against the truth, then stop what it started. The demo lives
+in its own deployment (index prefix `demo`), reset at each run, so it never touches other data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from adwatch.config import load_settings
+from adwatch.errors import UserError
+from adwatch.store import Store, connect, embedded_node
+
+DEMO_PREFIX = "demo"
+out = Console()
+
+
+def _step(text: str) -> None:
+    out.print(f"[bold cyan]==>[/] {text}")
+
+
+def _world(out_dir: Path, ads: int, seed: int) -> Path:
+    from demo.generator import generate_world
+
+    world = out_dir / "world"
+    meta = world / "world.json"
+    if meta.is_file():
+        info = json.loads(meta.read_text())
+        if info.get("complete") and info.get("n_ads") == ads and info.get("seed") == seed:
+            _step(f"Reusing the demo world in {world} ({ads} ads, seed {seed})")
+            return world
+    _step(f"Generating a demo world of {ads} ads (seed {seed}) in {world}")
+    summary = generate_world(world, ads, seed)
+    out.print(f"    {summary}")
+    return world
+
+
+def _crawl(site: str, env: dict) -> None:
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "adwatch.cli", "crawl", site, "--no-politeness"], env=env,
+                          capture_output=True, text=True)
+    summary = done.stdout.strip().replace("\n", " ")
+    if done.returncode != 0:
+        raise UserError(f"crawl of {site} failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
+    out.print(f"    {summary} ({time.monotonic() - began:.0f} s)")
+
+
+def _largest_clusters(store: Store, count: int = 5) -> None:
+    resp = store.client.search(index=store.clusters, size=count, sort=[{"size": "desc"}, {"cluster_id": "asc"}])
+    table = Table(title=f"Largest of {store.client.count(index=store.clusters)['count']} clusters")
+    for column in ("cluster", "ads", "sites", "cities", "evidence (id / text / image / hubs dropped)",
+                   "shared identifiers"):
+        table.add_column(column)
+    for hit in resp["hits"]["hits"]:
+        c = hit["_source"]
+        e = c["evidence"]
+        idents = ", ".join(i["value"] for i in c.get("identifiers", [])[:3])
+        table.add_row(c["cluster_id"], str(c["size"]), " ".join(c["sites"]), str(len(c["cities"])),
+                      f"{e['identifier']} / {e['text']} / {e['image']} / {e['suppressed']}", idents)
+    out.print(table)
+
+
+def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = False) -> int:
+    from demo.server import start_server
+    from enrich.cli import evaluate_index, read_truth
+    from enrich.worker import Worker
+
+    began = time.monotonic()
+    out_dir = out_dir.absolute()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    world = _world(out_dir, ads, seed)
+    settings = load_settings(index_prefix=DEMO_PREFIX)
+    node = None
+    if not settings.es_url:
+        node = embedded_node(settings)
+        already = node.state()
+        _step("Starting the embedded Elasticsearch" if not already else "Using the running embedded Elasticsearch")
+        state = node.start()
+        out.print(f"    Elasticsearch {state.version} at {state.url}")
+        url = state.url
+        if already:
+            node = None  # not ours to stop
+    else:
+        url = settings.es_url
+    market = None
+    try:
+        store = Store(connect(settings, url), DEMO_PREFIX)
+        store.drop_deployment()
+        store.ensure_schema()
+        image_dir = out_dir / "cache"
+        market = start_server(world, port=0, rate_limit=60, burst=60, crawl_delay=0.02, slow_ms=100)
+        _step(f"Demo marketplace on {market.url} (HTML flavour under /html/, JS flavour under /js/)")
+        env = {**os.environ, "ADWATCH_ES_URL": url, "ADWATCH_INDEX_PREFIX": DEMO_PREFIX,
+               "ADWATCH_CACHE_DIR": str(image_dir), "ADWATCH_DEMO_URL": market.url}
+        for site in ("demo-html", "demo-js"):
+            _step(f"Crawling {site}")
+            _crawl(site, env)
+        _step("Enriching, linking and clustering")
+        report = Worker(store, image_dir / "images").run()
+        out.print(f"    {report.enriched} ads enriched, {report.clusters} clusters; linking {report.link_stats}")
+        _largest_clusters(store)
+        _step("Evaluating against the world's truth")
+        s = evaluate_index(store, read_truth(world / "truth.jsonl"))
+        out.print(f"    {s.ads} ads: pairwise P/R/F1 {s.pairwise_precision:.3f} / {s.pairwise_recall:.3f} / "
+                  f"{s.pairwise_f1:.3f}; B-cubed P/R/F1 {s.bcubed_precision:.3f} / {s.bcubed_recall:.3f} / "
+                  f"{s.bcubed_f1:.3f}; largest cluster {s.largest_predicted} (true largest {s.largest_true})")
+        (out_dir / "evaluation.json").write_text(json.dumps(s.__dict__, indent=2))
+    finally:
+        if market:
+            market.stop()
+        if node and not keep_engine:
+            node.stop()
+    _step(f"Done in {time.monotonic() - began:.0f} s. World and truth: {world}; images: {out_dir / 'cache'}; "
+          f"scores: {out_dir / 'evaluation.json'}.")
+    out.print("    Explore with `adwatch engine start` then ADWATCH_INDEX_PREFIX=demo `adwatch status` "
+              "(or run `make demo` with KEEP_ENGINE=1 to leave the engine up).")
+    return 0
+
+
+def register(demo_sub) -> None:
+    run = demo_sub.add_parser("run", help="the whole job on a demo world: crawl, enrich, cluster, evaluate")
+    run.add_argument("--out", default="out/demo", help="folder for the world, images and results")
+    run.add_argument("--ads", type=int, default=2000)
+    run.add_argument("--seed", type=int, default=7)
+    run.add_argument("--keep-engine", action="store_true", help="leave the embedded Elasticsearch running")
+    run.set_defaults(func=lambda a: run_demo(Path(a.out), a.ads, a.seed, a.keep_engine))
