@@ -20,24 +20,23 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Playwright drives Debian's chromium; it never downloads a browser of its own.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# $(call need,COMMAND,PACKAGE): install a Debian package when its command is missing (as root),
+# otherwise say which command to run.
+need = @command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's chromium (apt-get)..."; \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	    echo "Installing Debian's $(2) (apt-get)..."; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2); \
 	  else \
-	    echo "chromium is missing: run 'sudo apt-get install -y chromium' and try again." >&2; exit 1; \
+	    echo "$(1) is missing: run 'sudo apt-get install -y $(2)' and try again." >&2; exit 1; \
 	  fi; }
 
+# Playwright drives Debian's chromium; it never downloads a browser of its own.
+chromium:
+	$(call need,chromium,chromium)
+
+# Maven fetches the Elasticsearch distribution.
 maven:
-	@command -v mvn >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Maven (apt-get) to fetch Elasticsearch..."; \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q maven; \
-	  else \
-	    echo "mvn is missing: run 'sudo apt-get install -y maven' and try again." >&2; exit 1; \
-	  fi; }
+	$(call need,mvn,maven)
 
 # Fetches the pinned Elasticsearch distribution (once; cached) and checks for a Java 21+ runtime.
 engine: venv maven

@@ -1,0 +1,28 @@
+"""`adwatch demo run` — what `make demo` does — end to end on a small world, as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_run_crawls_both_flavours_clusters_and_scores_against_the_truth(cli_env, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "adwatch.cli", "demo", "run", "--out", str(tmp_path), "--ads", "160",
+                           "--seed", "4"], env=cli_env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = " ".join(done.stdout.split())
+    assert "Crawl of demo-html ended: finished" in text and "Crawl of demo-js ended: finished" in text
+    assert "Largest of" in text
+    scores = json.loads((tmp_path / "evaluation.json").read_text())
+    last_day = json.loads((tmp_path / "world" / "world.json").read_text())["days"] - 1
+    with (tmp_path / "world" / "truth.jsonl").open() as lines:
+        live = [t for t in map(json.loads, lines)
+                if t["first_day"] <= last_day and (t["removed_day"] is None or t["removed_day"] > last_day)]
+    # Pages the demo breaks on purpose (truncated, missing title) are the only ones allowed to be missing.
+    assert scores["ads"] >= 0.9 * len(live)
+    assert scores["pairwise_f1"] >= 0.9 and scores["bcubed_f1"] >= 0.9
+    assert any((tmp_path / "cache" / "images").rglob("*.jpg"))
