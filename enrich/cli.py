@@ -13,8 +13,6 @@ from rich.table import Table
 from adwatch.config import load_settings
 from adwatch.errors import UserError
 from adwatch.store import Store, connect
-from enrich.evaluation import score
-from enrich.worker import Worker
 
 out = Console()
 log = logging.getLogger(__name__)
@@ -28,6 +26,8 @@ def _store() -> tuple[Store, Path]:
 
 
 def _run(everything: bool, rebuild: bool) -> int:
+    from enrich.worker import Worker  # numpy, Pillow, RapidFuzz: only for the commands that link
+
     store, images = _store()
     report = Worker(store, images, progress=lambda stage, n: log.info("%s: %d ads", stage, n)).run(everything, rebuild)
     out.print(f"Enriched {report.enriched} ads ({report.enrich_errors} with recorded errors); linked "
@@ -63,6 +63,8 @@ def read_truth(path: Path) -> dict[str, str]:
 
 
 def evaluate_index(store: Store, truth: dict[str, str]):
+    from enrich.evaluation import score
+
     predicted, links = {}, {"identifier": set(), "text": set(), "image": set()}
     for hit in store.scan(store.ads, {"term": {"enrich.status": "done"}}, source=["cluster_id", "links"]):
         src = hit["_source"]

@@ -51,19 +51,32 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
          stored: list[Evidence] = (), previous: dict[str, str | None] | None = None) -> LinkResult:
     by_id = {ad.doc_id: ad for ad in ads}
     cands = candidates(ads, focus, rules.max_key_ads)
+    # Earlier runs' verdicts stand for pairs not compared again (both ads still present).
+    kept = [e for e in stored if e.a in by_id and e.b in by_id]
     fresh: list[Evidence] = []
+    # Text evidence only has to connect: a pair the text links so far already join is not compared
+    # (RapidFuzz is the costly step; inside a big controller this turns O(k^2) into about O(k)).
+    # Photo pairs are all checked: Hamming distances are cheap, and hub detection needs to know
+    # which photo matched which.
+    joined = UnionFind()
+    for e in kept:
+        if e.kind == "text":
+            joined.union(e.a, e.b)
+    skipped = 0
     for a, b in sorted(cands.text_pairs):
+        if joined.find(a) == joined.find(b):
+            skipped += 1
+            continue
         e = compare_texts(by_id[a], by_id[b], rules)
         if e:
+            joined.union(a, b)
             fresh.append(e)
     for a, b in sorted(cands.image_pairs):
         e = compare_images(by_id[a], by_id[b], rules)
         if e:
             fresh.append(e)
-    # Earlier runs' verdicts stand for pairs not compared again (both ads still present).
     seen = {(e.a, e.b, e.kind) for e in fresh}
-    kept = [e for e in stored if e.a in by_id and e.b in by_id and (e.a, e.b, e.kind) not in seen]
-    evidence = fresh + kept
+    evidence = fresh + [e for e in kept if (e.a, e.b, e.kind) not in seen]
 
     uf = UnionFind()
     for ad in ads:
@@ -82,6 +95,7 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
     accepted_ids = {k: sorted(v) for k, v in cands.identifier_groups.items() if k not in hubs}
     links = _explain(evidence, hubs, cands.identifier_groups, pair_group)
     stats = {"text_pairs": len(cands.text_pairs), "image_pairs": len(cands.image_pairs),
+             "text_pairs_already_joined": skipped,
              "evidence_text": sum(e.kind == "text" for e in evidence),
              "evidence_image": sum(e.kind == "image" for e in evidence),
              "identifier_groups": len(accepted_ids), "hubs": len(hubs), "skipped_keys": cands.skipped_keys,
