@@ -8,7 +8,6 @@ skips what it already wrote, and the run's counts are index queries rather than 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from adwatch.bulk import BulkAction, upsert
 from adwatch.store import Store

@@ -77,7 +77,8 @@ class ImagePipeline:
             return item
         known = self.crawler.spider.run.ledger.by_id.get(item.doc_id)
         known_images = known.images if known else {}
-        item.images = [await self._fetch(ref, known_images) for ref in item.images]
+        # An ad's photos download side by side, as Scrapy's own media pipelines do.
+        item.images = list(await asyncio.gather(*(self._fetch(ref, known_images) for ref in item.images)))
         return item
 
     async def _fetch(self, ref: ImageRef, known_images: dict[str, dict]) -> ImageRef:

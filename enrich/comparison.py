@@ -19,7 +19,7 @@ from enrich.textsim import text_similarity
 class LinkRules:
     image_phash_max: int = 10
     image_dhash_max: int = 14
-    text_min: float = 0.88  # textsim's default scorer (mean of token_sort and token_set); see textsim
+    text_min: float = 0.92  # enrich.textsim's default scorer; lower lets boilerplate chain posters (README)
     text_min_words: int = 12
     # Keys held by more ads than this are not expanded into pairs (see blocking).
     max_key_ads: int = 200

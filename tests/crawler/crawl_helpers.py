@@ -7,7 +7,6 @@ of its own, so crawls never see each other's ads, images or job files.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
