@@ -24,11 +24,12 @@ class LinkRules:
     # Keys held by more ads than this are not expanded into pairs (see blocking).
     max_key_ads: int = 200
     # Hubs: an identifier or photo shared by at least `hub_min_ads` ads that fall into at least
-    # `hub_min_groups` otherwise-unrelated groups (and that many per `hub_group_share` of its ads)
+    # `hub_min_groups` otherwise-unrelated groups, and in at least `hub_group_share` x its ads groups
+    # (a controller's own number spans a few fragments of its ads; a placeholder, one group per ad)
     # is dropped as evidence.
     hub_min_ads: int = 6
     hub_min_groups: int = 4
-    hub_group_share: float = 0.25
+    hub_group_share: float = 0.5
 
 
 @dataclass(frozen=True)

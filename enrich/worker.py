@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 LINK_FIELDS = ["site", "city", "country", "first_seen", "last_seen", "identifiers", "contacts.normalised",
                "contacts.placeholder", "minhash_bands", "template_text", "images.phash", "images.dhash",
-               "images.phash_flip", "images.dhash_flip", "images.hash_bands", "images.low_detail", "cluster_id", "links", "enrich.status"]
+               "images.phash_flip", "images.dhash_flip", "images.hash_bands", "images.low_detail", "cluster_id",
+               "links", "enrich.status"]
 
 
 @dataclass

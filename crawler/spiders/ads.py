@@ -93,9 +93,9 @@ class AdsSpider(scrapy.Spider):
         if browser and self.definition.render == "browser":
             from scrapy_playwright.page import PageMethod
 
-            browser = self.definition.browser
+            rendering = self.definition.browser
             meta.update(playwright=True, playwright_page_methods=[
-                PageMethod("wait_for_selector", browser.wait_for, timeout=browser.timeout_s * 1000)])
+                PageMethod("wait_for_selector", rendering.wait_for, timeout=rendering.timeout_s * 1000)])
         return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone,
                               errback=self._failed)
 
