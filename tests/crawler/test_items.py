@@ -32,7 +32,7 @@ def test_dates_are_iso_or_none():
 
 
 def test_invalid_item_reports_every_problem():
-    ad = CrawledAd(site="s", ad_id="bad id!", url="http://elsewhere.test/x", title="", body="")
+    ad = CrawledAd(site="s", ad_id="bad id!", url="http://elsewhere.example.org/x", title="", body="")
     problems = validate(ad, ["127.0.0.1"])
     assert len(problems) == 4
 

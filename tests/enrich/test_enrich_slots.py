@@ -9,7 +9,7 @@ def _mask(text, places=()):
 
 
 def test_phone_email_handle_and_url_are_masked():
-    masked = _mask("call 555-201-4567 or jane@mail.com or @jane_x, pics at https://t.me/jane")
+    masked = _mask("call 555-201-4567 or jane@mail.com or @jane_x, pics at https://t.example.org/jane")
     assert masked == "call <phone> or <email> or <handle>, pics at <url>"
 
 
