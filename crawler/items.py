@@ -103,6 +103,12 @@ def parse_date(text: str | None) -> str | None:
         return None
 
 
+def in_domains(url: str, domains: list[str]) -> bool:
+    """True when the URL's host is one of `domains` or a subdomain of one."""
+    host = urlsplit(url).hostname or ""
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
 def validate(ad: CrawledAd, allowed_domains: list[str]) -> list[str]:
     """Problems that make the item unusable (empty when it is fine); fixes what can be fixed in place."""
     problems = []
@@ -112,8 +118,7 @@ def validate(ad: CrawledAd, allowed_domains: list[str]) -> list[str]:
         problems.append("title missing")
     if not ad.body:
         problems.append("body missing")
-    host = urlsplit(ad.url).hostname or ""
-    if not any(host == d or host.endswith("." + d) for d in allowed_domains):
+    if not in_domains(ad.url, allowed_domains):
         problems.append(f"url {ad.url} outside allowed domains")
     if ad.title and len(ad.title) > MAX_TITLE:
         ad.title = ad.title[:MAX_TITLE]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 from parsel import Selector
 from adwatch.errors import UserError
+from crawler.items import in_domains
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SITES_DIR = Path(__file__).parent / "sites"
@@ -156,8 +157,7 @@ class SiteDefinition(BaseModel):
         if self.render == "browser" and self.browser is None:
             raise ValueError("render: browser needs a browser: {wait_for: ...} section")
         for url in self.start_urls:
-            host = urlsplit(url).hostname or ""
-            if not any(host == d or host.endswith("." + d) for d in self.allowed_domains):
+            if not in_domains(url, self.allowed_domains):
                 raise ValueError(f"start URL {url} is outside allowed_domains {self.allowed_domains}")
         return self
 

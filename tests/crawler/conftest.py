@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from crawl_helpers import deployment
 
 from demo.generator import generate_world
-from demo.world import read_truth
+from demo.world import read_ads, read_truth
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +25,7 @@ def crawl_truth(crawl_world) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def crawl_ads(crawl_world) -> dict[str, dict]:
-    with (crawl_world / "ads.jsonl").open(encoding="utf-8") as lines:
-        return {ad["ad_id"]: ad for ad in map(json.loads, lines)}
+    return read_ads(crawl_world)
 
 
 @pytest.fixture

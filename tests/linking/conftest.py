@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 
-from adwatch.store import Store, connect
 from demo.generator import generate_world
 
 WORLD_ADS, WORLD_SEED = 1200, 21
@@ -28,11 +26,7 @@ def link_truth(link_world) -> list[dict]:
 
 
 @pytest.fixture
-def link_store(es_settings):
-    prefix = f"l{uuid.uuid4().hex[:10]}"
-    client = connect(es_settings)
-    store = Store(client, prefix)
+def link_store(store):
+    """The suite's per-test deployment (see tests/conftest.py), with its indices created."""
     store.ensure_schema()
-    yield store
-    store.drop_deployment()
-    client.close()
+    return store
