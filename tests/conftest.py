@@ -56,3 +56,30 @@ def cli_env(es_node):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADWATCH_")}
     env["ADWATCH_ES_URL"] = es_node.url
     return env
+
+
+@pytest.fixture(scope="session")
+def enriched_world(es_settings, tmp_path_factory):
+    """A small demo world indexed straight into its own deployment and enriched + clustered once.
+
+    Read-only for the tests that share it (dashboards, analyst search, exports): a test that
+    writes must build a deployment of its own. Yields (store, world directory, image directory).
+    """
+    from demo.generator import generate_world
+    from enrich.worker import Worker
+    from world_index import index_world
+
+    world = tmp_path_factory.mktemp("enriched-world")
+    generate_world(world, 600, 13)
+    images = tmp_path_factory.mktemp("enriched-world-images")
+    client = connect(es_settings)
+    st = Store(client, f"w{uuid.uuid4().hex[:10]}")
+    st.ensure_schema()
+    index_world(st, world, images)
+    Worker(st, images).run()
+    st.refresh()
+    try:
+        yield st, world, images
+    finally:
+        st.drop_deployment()
+        client.close()
