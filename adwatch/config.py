@@ -51,6 +51,13 @@ class Settings:
     contact: str = "adwatch-operator@example.org"
     # HMAC key for researcher-export pseudonyms; empty means exports refuse to run.
     pseudonym_secret: str = ""
+    # The scheduler's crawl schedules; empty means the shipped crawler/schedules.yaml (demo sites only).
+    schedules_file: str = ""
+    # Run alerts are POSTed as JSON here when set (a chat or paging webhook); failures are only logged.
+    alert_webhook_url: str = ""
+    alert_webhook_timeout_s: float = 5.0
+    # A run whose errors per page received exceed this share raises an error_rate alert.
+    alert_error_rate: float = 0.25
 
     @property
     def engine_dir(self) -> Path:
@@ -79,7 +86,13 @@ _ENV = {
     "index_prefix": "ADWATCH_INDEX_PREFIX",
     "contact": "ADWATCH_CONTACT",
     "pseudonym_secret": "ADWATCH_PSEUDONYM_SECRET",
+    "schedules_file": "ADWATCH_SCHEDULES",
+    "alert_webhook_url": "ADWATCH_ALERT_WEBHOOK_URL",
+    "alert_webhook_timeout_s": "ADWATCH_ALERT_WEBHOOK_TIMEOUT",
+    "alert_error_rate": "ADWATCH_ALERT_ERROR_RATE",
 }
+# Settings read as numbers (environment values are strings).
+_FLOATS = ("es_timeout_s", "alert_webhook_timeout_s", "alert_error_rate")
 
 
 def _config_file() -> Path | None:
@@ -117,9 +130,10 @@ def load_settings(**overrides: object) -> Settings:
     values.update({k: v for k, v in overrides.items() if v is not None})
     if "cache_dir" in values:
         values["cache_dir"] = Path(str(values["cache_dir"])).expanduser()
-    if "es_timeout_s" in values:
-        try:
-            values["es_timeout_s"] = float(values["es_timeout_s"])  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise ConfigError(f"es_timeout_s must be a number of seconds, got {values['es_timeout_s']!r}.") from exc
+    for name in _FLOATS:
+        if name in values:
+            try:
+                values[name] = float(values[name])  # type: ignore[arg-type]
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{name} ({_ENV[name]}) must be a number, got {values[name]!r}.") from exc
     return Settings(**values)  # type: ignore[arg-type]
