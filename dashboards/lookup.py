@@ -130,10 +130,6 @@ class SearchRequest:
     site: str | None = None
     limit: int = 20
 
-    def is_empty(self) -> bool:
-        return not (self.text.strip() or self.phones or self.emails or self.handles or self.photo
-                    or self.cluster or self.site)
-
 
 def _identifier_clause(keys: Iterable[str]) -> dict:
     exact = [k for k in keys if not k.startswith("*:")]
@@ -272,6 +268,15 @@ def index_countries(store: Store) -> list[str]:
     """Countries of the indexed ads, most ads first: how a national phone number is read by default."""
     resp = store.client.search(index=store.ads, size=0, aggs={"c": {"terms": {"field": "country", "size": 300}}})
     return [b["key"] for b in resp["aggregations"]["c"]["buckets"]]
+
+
+def read_phone(store: Store, typed: str, country: str | None) -> dict[str, str]:
+    """`phone_keys` for `country`, or, when none is given, for every country of the indexed ads (and none).
+
+    An analyst holding a national number rarely knows which country's ads carry it; reading it as
+    each country's ads were read finds it wherever it is, and every match says which reading hit.
+    """
+    return phone_keys(typed, [country] if country else [*index_countries(store), None])
 
 
 def check_site(store: Store, site: str) -> None:

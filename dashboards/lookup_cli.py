@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.table import Table
 
 from adwatch.config import load_settings
-from adwatch.errors import UserError
 from adwatch.store import Store, connect
 
 out = Console()
@@ -24,6 +23,7 @@ HUBS_SHOWN = 10
 LISTED = 8  # cities, sites, merged ids listed in the header before "+N more"
 TEMPLATE_CHARS = 400
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MAX_LIMIT = 10_000  # Elasticsearch's default result window
 WIDE = 110
 """Terminal columns from which ad tables show one ad per line (grep-able); narrower ones stack pairs of fields."""
 
@@ -37,6 +37,13 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _limit(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LIMIT} (narrow the search with filters instead)")
     return value
 
 
@@ -72,8 +79,8 @@ def _listed(values: list[str], n: int = LISTED) -> str:
 
 def _search(args: argparse.Namespace) -> int:
     from dashboards.lookup import (  # enrich's phone tables, Pillow and numpy load only for this command
-        SearchRequest, check_country, check_site, email_keys, handle_keys, index_countries, phone_keys,
-        read_photo, require_ads, search_ads,
+        SearchRequest, check_country, check_site, email_keys, handle_keys, read_phone, read_photo, require_ads,
+        search_ads,
     )
     from dashboards.lookup_cluster import find_cluster
 
@@ -86,10 +93,7 @@ def _search(args: argparse.Namespace) -> int:
     photo = read_photo(args.image) if args.image else None
     store = _store()
     require_ads(store)
-    readings: dict[str, str] = {}
-    if args.phone:
-        # Without --country a national number is read as an ad of each indexed country would be.
-        readings = phone_keys(args.phone, [country] if country else [*index_countries(store), None])
+    readings = read_phone(store, args.phone, country) if args.phone else {}
     if args.cluster:
         find_cluster(store, args.cluster)
     if args.site:
@@ -264,7 +268,7 @@ def register(sub) -> None:
     search.add_argument("--image", metavar="FILE", help="a photo: finds ads carrying the same or a near-duplicate photo")
     search.add_argument("--cluster", metavar="ID", help="only ads of this cluster")
     search.add_argument("--site", help="only ads of this site (e.g. demo-html)")
-    search.add_argument("--limit", type=_positive, default=20, help="ads to list (default 20)")
+    search.add_argument("--limit", type=_limit, default=20, help="ads to list (default 20)")
     search.set_defaults(func=_search, usage_error=search.error)
 
     cluster = sub.add_parser("cluster", help="show a cluster: shared identifiers, evidence, template, ads in time")
