@@ -21,7 +21,7 @@ out = Console()
 
 
 def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_day: int | None = None,
-          overrides: dict | None = None) -> dict:
+          overrides: dict | None = None, recrawl: str = "incremental") -> dict:
     """Run one crawl of `site` to completion in this process; returns Scrapy's final stats."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -40,7 +40,7 @@ def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_
         logging.root.removeHandler(handler)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AdsSpider)
-    process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger)
+    process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger, recrawl=recrawl)
     process.start()
     return crawler.stats.get_stats()
 
@@ -65,7 +65,7 @@ def _crawl(args: argparse.Namespace) -> int:
     overrides = {"LOG_LEVEL": args.log_level}
     if args.no_politeness:
         overrides.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=16)
-    stats = crawl(args.site, args.job_dir, args.trigger, args.world_day, overrides)
+    stats = crawl(args.site, args.job_dir, args.trigger, args.world_day, overrides, args.recrawl)
     reason = stats.get("finish_reason")
     out.print(f"Crawl of {args.site} ended: {reason}; pages {stats.get('response_received_count', 0)}, "
               f"new {stats.get('adwatch/items/new', 0)}, changed {stats.get('adwatch/items/changed', 0)}, "
@@ -119,6 +119,8 @@ def register(sub) -> None:
     crawl_cmd.add_argument("--job-dir", help="job directory; an unfinished run there is resumed "
                                              "(default: <cache>/jobs/<site>)")
     crawl_cmd.add_argument("--trigger", default="manual", choices=["manual", "schedule"])
+    crawl_cmd.add_argument("--recrawl", default="incremental", choices=["incremental", "full"],
+                           help="full: fetch every listed ad page, even when its listing entry looks unchanged")
     crawl_cmd.add_argument("--world-day", type=int, help="demo marketplace only: crawl the world as of day K")
     crawl_cmd.add_argument("--no-politeness", action="store_true",
                            help="no delays or throttling: for benchmarks against your own demo server only")

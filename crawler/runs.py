@@ -35,6 +35,37 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def new_job(site: str, trigger: str, started: str | None = None) -> JobState:
+    """A fresh run's identity, not yet worked on; `started` (ISO, UTC) defaults to now.
+
+    The scheduler writes one into a job directory before it starts a crawl, so it knows the run id
+    in advance and the run's start is the scheduler's clock (which decides the cron slot).
+    """
+    started = started or _now()
+    stamp = datetime.fromisoformat(started)
+    return JobState(run_id=f"{site}-{stamp:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", site=site, started=started,
+                    trigger=trigger, attempts=0)
+
+
+def read_job(job_dir: Path) -> JobState | None:
+    """The unfinished run a crawl in `job_dir` would resume, or None."""
+    path = Path(job_dir) / "run.json"
+    if not path.is_file():
+        return None
+    try:
+        return JobState(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path} is not a valid crawl job file ({exc}); delete it to start afresh.") from exc
+
+
+def save_job(job_dir: Path, job: JobState) -> None:
+    job_dir = Path(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    tmp = job_dir / "run.json.tmp"
+    tmp.write_text(json.dumps(asdict(job)))
+    os.replace(tmp, job_dir / "run.json")
+
+
 class CrawlRun:
     """Binds a site crawl to its job directory, the ledger and the runs index."""
 
@@ -51,26 +82,13 @@ class CrawlRun:
         return self.job.attempts > 1
 
     def _load_or_create(self, trigger: str) -> JobState:
-        path = self.job_dir / "run.json"
-        if path.is_file():
-            try:
-                job = JobState(**json.loads(path.read_text()))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{path} is not a valid crawl job file ({exc}); delete it to start afresh.") from exc
-            if job.site != self.site:
-                raise ValueError(f"{path} belongs to a crawl of {job.site!r}, not {self.site!r}; use another job directory.")
-            job.attempts += 1
-        else:
-            job = JobState(run_id=f"{self.site}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}",
-                           site=self.site, started=_now(), trigger=trigger)
-        self._save(job)
+        job = read_job(self.job_dir) or new_job(self.site, trigger)
+        if job.site != self.site:
+            raise ValueError(f"{self.job_dir / 'run.json'} belongs to a crawl of {job.site!r}, not {self.site!r}; "
+                             "use another job directory.")
+        job.attempts += 1
+        save_job(self.job_dir, job)
         return job
-
-    def _save(self, job: JobState) -> None:
-        self.job_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.job_dir / "run.json.tmp"
-        tmp.write_text(json.dumps(asdict(job)))
-        os.replace(tmp, self.job_dir / "run.json")
 
     def open(self) -> None:
         """Record the run as running (or running again, after a resume)."""

@@ -3,8 +3,9 @@
     scrapy crawl ads -a site=demo-html      # same as: adwatch crawl demo-html
 
 Incremental: a listing entry whose key (date, price) matches what the index holds is not
-fetched again. Once the listings are exhausted, active ads that no listing showed are checked
-one by one; a 404/410 marks them removed.
+fetched again (`recrawl=full` fetches every ad page anyway, for edits a listing does not show).
+Once the listings are exhausted, active ads that no listing showed are checked one by one; a
+404/410 marks them removed.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ class AdsSpider(scrapy.Spider):
     name = "ads"
 
     def __init__(self, site: str, job_dir: str | None = None, trigger: str = "manual",
-                 es_url: str | None = None, index_prefix: str | None = None, **kwargs) -> None:
+                 es_url: str | None = None, index_prefix: str | None = None, recrawl: str = "incremental",
+                 **kwargs) -> None:
         super().__init__(**kwargs)
+        if recrawl not in ("incremental", "full"):
+            raise ValueError(f"recrawl must be incremental or full, got {recrawl!r}")
+        self.full_recrawl = recrawl == "full"
         self.definition: SiteDefinition = load_site(site)
         self.allowed_domains = list(self.definition.allowed_domains)
         config = load_settings(es_url=es_url, index_prefix=index_prefix)
@@ -149,7 +154,7 @@ class AdsSpider(scrapy.Spider):
                 self.listed.add(known.doc_id)
                 if known.run_id == self.run.job.run_id:
                     continue  # handled before this run was interrupted
-                if key and key == known.listing_key and known.status == "active":
+                if key and key == known.listing_key and known.status == "active" and not self.full_recrawl:
                     yield ListedUnchanged(known)
                     continue
             yield self._page(url, self.parse_detail, check_gone=known is not None,
