@@ -24,7 +24,7 @@ from adwatch.store import Store, connect, embedded_node, month_of, now_utc
 # Stage packages add their commands through `register(subparsers)`: some as a group of their own
 # (`adwatch demo generate`), some at the top level (`adwatch crawl`).
 STAGE_GROUPS = {"demo": ("demo.cli", "the local demo marketplace and its ground-truth world")}
-STAGE_COMMANDS = ["crawler.cli", "enrich.cli", "dashboards.lookup_cli"]
+STAGE_COMMANDS = ["crawler.cli", "crawler.scheduler_cli", "enrich.cli", "dashboards.lookup_cli", "dashboards.cli"]
 
 out = Console()
 
