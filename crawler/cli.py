@@ -86,7 +86,7 @@ def _runs(args: argparse.Namespace) -> int:
         return 0
     table = Table(title="Crawl runs, newest first")
     for column in ("run", "site", "trigger", "started", "status", "seconds", "pages", "new", "changed",
-                   "removed", "invalid", "errors"):
+                   "removed", "invalid", "errors", "alerts"):
         table.add_column(column)
     for run in runs:
         items = run.get("items", {})
@@ -94,7 +94,7 @@ def _runs(args: argparse.Namespace) -> int:
         table.add_row(run["run_id"], run["site"], run.get("trigger", ""), run.get("started", ""), run["status"],
                       f"{run.get('duration_s', 0):.0f}", str(run.get("pages", "")), str(items.get("new", "")),
                       str(items.get("changed", "")), str(items.get("removed", "")), str(items.get("invalid", "")),
-                      errors)
+                      errors, ", ".join(alert["kind"] for alert in run.get("alerts", [])))
     out.print(table)
     return 0
 

@@ -76,6 +76,7 @@ class CrawlRun:
         self.job = self._load_or_create(trigger)
         self.clock = RunClock(self.job.run_id, _now())
         self.ledger = Ledger.load(store, site)
+        self.kept: dict = {}  # fields of an earlier attempt's document that the next write keeps
 
     @property
     def resumed(self) -> bool:
@@ -92,8 +93,13 @@ class CrawlRun:
 
     def open(self) -> None:
         """Record the run as running (or running again, after a resume)."""
+        # Alerts raised on an earlier attempt (too long, killed) stay on the document a resume rewrites.
+        found = self.store.client.options(ignore_status=404).get(index=self.store.runs, id=self.job.run_id,
+                                                                  source_includes=["alerts"])
+        alerts = (found.body.get("_source") or {}).get("alerts")
+        self.kept = {"alerts": alerts} if alerts else {}
         self._write({"run_id": self.job.run_id, "site": self.site, "trigger": self.job.trigger,
-                     "started": self.job.started, "status": "running"}, refresh=None)
+                     "started": self.job.started, "status": "running", **self.kept}, refresh=None)
 
     def close(self, stats: dict, reason: str) -> dict:
         """Count outcomes from the index, write the final run document, and retire the job file."""
@@ -121,6 +127,7 @@ class CrawlRun:
             "status": status, "pages": int(stats.get("response_received_count", 0)),
             "bytes": int(stats.get("downloader/response_bytes", 0)), "items": items, "errors": errors,
             "scrapy_stats": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()},
+            **self.kept,
         }
         self._write(doc)
         if status == "finished":
