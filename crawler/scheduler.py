@@ -334,9 +334,10 @@ class Scheduler:
         schedule, code = crawl.schedule, crawl.process.returncode
         run = self.history.get(crawl.job.run_id)
         reason = None
-        if run is None:  # it died before recording its run: a bad definition, no cluster, ...
+        if run is None:  # it ended before recording its run: a bad definition, no cluster, stopped early, ...
             reason = f"the crawl exited with code {code} before recording its run: {_last_line(crawl.log_path)}"
-            run = self._record_failure(schedule.site, crawl.job.trigger, reason, crawl.job)
+            run = self._record_failure(schedule.site, crawl.job.trigger, reason, crawl.job,
+                                       status="interrupted" if crawl.stopping_for else "failed")
         elif run["status"] == "running":  # killed before it could close its run
             reason = f"the crawl process ended (exit code {code}) without closing its run"
             run = self._mark_dead(run, reason, alert=False)
@@ -356,11 +357,12 @@ class Scheduler:
                              "trigger": "schedule", "started": iso(now), "finished": iso(now), "duration_s": 0.0,
                              "status": "skipped"})
 
-    def _record_failure(self, site: str, trigger: str, reason: str, job: JobState | None = None) -> dict:
+    def _record_failure(self, site: str, trigger: str, reason: str, job: JobState | None = None,
+                        status: str = "failed") -> dict:
         job = job or new_job(site, trigger, started=iso(self.now()))
         run = {"run_id": job.run_id, "site": site, "trigger": trigger, "started": job.started,
-               "finished": iso(self.now()), "status": "failed", "pages": 0}
-        log.error("%s: run %s failed: %s", site, job.run_id, reason)
+               "finished": iso(self.now()), "status": status, "pages": 0}
+        log.error("%s: run %s %s: %s", site, job.run_id, status, reason)
         self.history.record(run)
         return run
 

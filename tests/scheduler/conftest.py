@@ -6,6 +6,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,6 +60,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def crawl_runs(d) -> list[dict]:
+    """demo-html's runs in the deployment, oldest first, without the skipped slots."""
+    return [r for r in d.runs("demo-html") if r["status"] != "skipped"]
+
+
+def wait_until(condition, what: str, limit_s: float = 120):
+    """Poll `condition` until it gives something true (returned); a bound against hanging, not a timing check."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def crawling(d, run_id: str) -> bool:
+    """The crawl opened its run and wrote some ads: it is mid-crawl, with Scrapy's signal handlers in place."""
+    run = d.store.client.options(ignore_status=404).get(index=d.store.runs, id=run_id).body.get("_source") or {}
+    return run.get("status") == "running" and len(d.ads("demo-html")) >= 3
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import signal
-import time
 from datetime import timedelta
 
-from conftest import T0, make_scheduler, schedules_for
+from conftest import T0, crawl_runs, crawling, make_scheduler, schedules_for, wait_until
 
 from crawler.runs import read_job
 from crawler.scheduler import iso
@@ -14,26 +13,6 @@ from crawler.scheduler import iso
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
-
-
-def crawl_runs(d) -> list[dict]:
-    return [r for r in d.runs("demo-html") if r["status"] != "skipped"]
-
-
-def wait_until(condition, what: str, limit_s: float = 120):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
-def crawling(d, run_id: str) -> bool:
-    """The crawl opened its run and wrote some ads: it is mid-crawl, with Scrapy's signal handlers in place."""
-    run = d.store.client.options(ignore_status=404).get(index=d.store.runs, id=run_id).body.get("_source") or {}
-    return run.get("status") == "running" and len(d.ads("demo-html")) >= 3
 
 
 def test_each_cron_slot_runs_once_at_its_time(site, clock, tmp_path):
@@ -112,6 +91,7 @@ def test_a_run_whose_crawl_was_killed_is_marked_then_resumed(site, clock, tmp_pa
 
     resumed = scheduler.run_now("demo-html")
     assert resumed["run_id"] == run_id and resumed["status"] == "finished"
+    assert [a["kind"] for a in resumed["alerts"]] == ["failed"], "a resume keeps the alerts of earlier attempts"
     assert read_job(job_dir) is None
 
 
