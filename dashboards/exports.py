@@ -6,8 +6,9 @@
 clusters: one row per cluster active in [since, until) (first ad before `until`, last ad on or
   after `since`); the statistics describe the whole cluster:
   - cluster_key: HMAC pseudonym of the cluster id (ids derive from an ad id, which is public);
-  - size (ads), first_day, last_day, span_days (last - first + 1), active_days (days with a new ad),
-    sites, cities, countries (counts);
+  - size (ads), first_day (its first ad first seen), last_day (any of its ads last seen online),
+    span_days (last - first + 1), active_days (days on which one of its ads was first seen), sites,
+    cities, countries (counts);
   - cadence: ads_per_active_day = size / active_days; median_gap_days = median of the gaps, in
     days, between consecutive ads in first-seen order (ads on one day are 0 apart);
   - growth: ads_last_7d = ads first seen in the last 7 days of the cluster's own span (last_day
@@ -114,8 +115,8 @@ def export(settings: Settings, options: ExportOptions, store: Store | None = Non
     pseudonymise = from_settings(settings) if options.kind == "clusters" else None  # before any work
     store = store or Store(connect(settings), settings.index_prefix)
     taken_at = _now()
-    counts = store.counts()
-    counts = {"ads": counts[store.ads], "clusters": counts[store.clusters]}
+    by_alias = store.counts()
+    counts = {"ads": by_alias[store.ads], "clusters": by_alias[store.clusters]}
     if counts["ads"] == 0:
         raise UserError(f"The ads index {store.ads} is empty or missing: crawl (adwatch crawl SITE) and enrich "
                         "(adwatch enrich) first. Nothing was exported.")

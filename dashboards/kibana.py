@@ -73,10 +73,11 @@ def _data_view(prefix: str, kind: str) -> dict:
     }, [])
 
 
-def _custom_filter(panel: Panel, index_ref: str) -> dict:
-    """The panel's DSL query as a Kibana custom filter; `index_ref` names the data view reference."""
+def _custom_filter(panel: Panel, ref_key: str, ref_name: str) -> dict:
+    """The panel's DSL query as a Kibana custom filter; `meta[ref_key]` names the data view's reference
+    (Lens keeps it in `index`, a saved search in `indexRefName`)."""
     return {"meta": {"type": "custom", "key": "query", "value": json.dumps(panel.query), "alias": panel.title,
-                     "disabled": False, "negate": False, "index": index_ref},
+                     "disabled": False, "negate": False, ref_key: ref_name},
             "query": panel.query, "$state": {"store": "appState"}}
 
 
@@ -177,7 +178,7 @@ def _lens(prefix: str, panel: Panel) -> dict:
     references = [{"type": "index-pattern", "id": data_view, "name": f"indexpattern-datasource-layer-{layer_id}"}]
     filters = []
     if panel.query:
-        filters.append(_custom_filter(panel, "filter-index-pattern-0"))
+        filters.append(_custom_filter(panel, "index", "filter-index-pattern-0"))
         references.append({"type": "index-pattern", "id": data_view, "name": "filter-index-pattern-0"})
     state = {
         "datasourceStates": {"formBased": {"layers": {layer_id: {
@@ -201,10 +202,7 @@ def _saved_search(prefix: str, panel: Panel) -> dict:
     source = {"query": {"query": "", "language": "kuery"}, "filter": [], "indexRefName": index_ref}
     references = [{"type": "index-pattern", "id": data_view, "name": index_ref}]
     if panel.query:
-        custom = _custom_filter(panel, "")
-        custom["meta"].pop("index")
-        custom["meta"]["indexRefName"] = filter_ref
-        source["filter"].append(custom)
+        source["filter"].append(_custom_filter(panel, "indexRefName", filter_ref))
         references.append({"type": "index-pattern", "id": data_view, "name": filter_ref})
     sort = [[name, order] for spec in panel.body.get("sort", []) for name, order in spec.items()]
     return _saved_object("search", object_id(prefix, "search", panel.id), {
