@@ -377,6 +377,10 @@ def crawl_panels(names: IndexNames) -> list[Panel]:
     _top(s.aggs, "site", "site", 50).bucket("problem", "filters", filters=RUN_PROBLEMS)
     panels.append(Panel("run-problems-by-site", "Run problems by site", "runs", s, "bar_stacked", "crawl",
                         "Runs that failed, were interrupted, counted errors or rejected items"))
+    s = _agg_search(runs, Q("exists", field="alerts.kind"))
+    _top(_top(s.aggs, "site", "site", 50), "alert", "alerts.kind", 10)
+    panels.append(Panel("alerts-by-site", "Run alerts by site", "runs", s, "bar_stacked", "crawl",
+                        "Runs that raised each kind of alert (failed, zero_items, error_rate, too_long)"))
     s = _agg_search(runs, Q("exists", field="duration_s"))
     site = _top(s.aggs, "site", "site", 50, order={"_key": "asc"})
     site.metric("mean_s", "avg", field="duration_s").metric("longest_s", "max", field="duration_s")

@@ -187,12 +187,13 @@ def test_a_time_window_limits_a_panel_like_kibanas_time_picker(world_store, worl
 
 # --------------------------------------------------------------------------------- crawl runs
 
-RUNS = [  # site, day, status, duration_s, items (new, changed, unchanged, removed, invalid), errors
-    ("demo-html", "2026-02-01", "finished", 30.0, (10, 2, 5, 1, 0), {}),
-    ("demo-html", "2026-02-02", "failed", 5.0, (0, 0, 0, 0, 3), {"http_500": 4}),
-    ("demo-js", "2026-02-01", "finished", 90.0, (7, 0, 3, 0, 1), {"image_download": 2}),
-    ("demo-js", "2026-02-02", "interrupted", 45.5, (3, 1, 0, 0, 0), {}),
-    ("demo-js", "2026-02-02", "finished", 60.0, (1, 1, 8, 2, 0), {"http_429": 1, "request_TimeoutError": 3}),
+RUNS = [  # site, day, status, duration_s, items (new, changed, unchanged, removed, invalid), errors, alerts
+    ("demo-html", "2026-02-01", "finished", 30.0, (10, 2, 5, 1, 0), {}, []),
+    ("demo-html", "2026-02-02", "failed", 5.0, (0, 0, 0, 0, 3), {"http_500": 4}, ["failed", "zero_items"]),
+    ("demo-js", "2026-02-01", "finished", 90.0, (7, 0, 3, 0, 1), {"image_download": 2}, ["too_long"]),
+    ("demo-js", "2026-02-02", "interrupted", 45.5, (3, 1, 0, 0, 0), {}, []),
+    ("demo-js", "2026-02-02", "finished", 60.0, (1, 1, 8, 2, 0), {"http_429": 1, "request_TimeoutError": 3},
+     ["error_rate"]),
 ]
 
 
@@ -201,10 +202,12 @@ def runs_store(store):
     """A deployment of its own holding the runs above (the shared world has no crawl)."""
     store.ensure_schema()
     actions = []
-    for n, (site, day, status, duration, items, errors) in enumerate(RUNS):
+    for n, (site, day, status, duration, items, errors, alerts) in enumerate(RUNS):
         doc = {"run_id": f"run-{n}", "site": site, "trigger": "manual", "started": f"{day}T08:00:00+00:00",
                "finished": f"{day}T09:00:00+00:00", "duration_s": duration, "status": status, "pages": 10,
-               "items": dict(zip(("new", "changed", "unchanged", "removed", "invalid"), items)), "errors": errors}
+               "items": dict(zip(("new", "changed", "unchanged", "removed", "invalid"), items)), "errors": errors,
+               "alerts": [{"kind": kind, "message": f"{kind} on {site}", "at": f"{day}T09:00:00+00:00"}
+                          for kind in alerts]}
         actions.append(replace(store.runs, f"run-{n}", doc))
     assert BulkWriter(store.client, refresh="true").write(actions).failed == 0
     return store
@@ -222,10 +225,13 @@ def test_crawl_panels_sum_the_runs(runs_store):
     problem_rows = panels["run-problems-by-site"].stats(runs_store.client)
     problems = Counter({(r["site"], r["problem"]): r["count"] for r in problem_rows})
     expected = Counter()
-    for site, _, status, _, run_items, errors in RUNS:
+    for site, _, status, _, run_items, errors, _ in RUNS:
         expected.update({(site, "failed"): status == "failed", (site, "interrupted"): status == "interrupted",
                          (site, "error_counters"): bool(errors), (site, "invalid_items"): run_items[4] > 0})
     assert problems == +expected
+    alerts = panels["alerts-by-site"].stats(runs_store.client)
+    assert Counter({(r["site"], r["alert"]): r["count"] for r in alerts}) == \
+        Counter((run[0], kind) for run in RUNS for kind in run[6])
     durations = {r["site"]: r for r in panels["durations-by-site"].stats(runs_store.client)}
     for site in ("demo-html", "demo-js"):
         values = [run[3] for run in RUNS if run[0] == site]
