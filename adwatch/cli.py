@@ -15,7 +15,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from adwatch import __version__, walkthrough
+from adwatch import __version__, logs, walkthrough
 from adwatch.config import load_settings
 from adwatch.errors import UserError
 from adwatch.engine import ELASTICSEARCH_VERSION, fetch_distribution, find_java, tree_rss_bytes
@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="adwatch", description="Find networks of classified ads posted by one controller.")
     parser.add_argument("--version", action="version", version=f"adwatch {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    parser.add_argument("--log-format", choices=logs.FORMATS, default=None,
+                        help="text (default) or json: one JSON object per line, for Kibana (env ADWATCH_LOG_FORMAT)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     engine = sub.add_parser("engine", help="manage the embedded Elasticsearch node")
@@ -132,8 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logs.configure(args.log_format, logging.DEBUG if args.verbose else logging.INFO)
     # The client logs every request at INFO; that is debug detail for us.
     logging.getLogger("elastic_transport").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:

@@ -58,6 +58,9 @@ class Settings:
     alert_webhook_timeout_s: float = 5.0
     # A run whose errors per page received exceed this share raises an error_rate alert.
     alert_error_rate: float = 0.25
+    # Linking thresholds (enrich.comparison.LinkRules field: value); only in the config file, e.g.
+    # `linking: {text_min: 0.9, image_phash_max: 8}`. Absent keys keep their measured defaults.
+    linking: dict = field(default_factory=dict)
 
     @property
     def engine_dir(self) -> Path:
@@ -128,6 +131,9 @@ def load_settings(**overrides: object) -> Settings:
         if os.environ.get(env):
             values[name] = os.environ[env]
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if not isinstance(values.get("linking", {}), dict):
+        raise ConfigError(f"linking must be a mapping of threshold: value (see enrich/comparison.py LinkRules), "
+                          f"got {values['linking']!r}.")
     if "cache_dir" in values:
         values["cache_dir"] = Path(str(values["cache_dir"])).expanduser()
     for name in _FLOATS:

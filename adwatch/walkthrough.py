@@ -74,6 +74,7 @@ def _largest_clusters(store: Store, count: int = 5) -> None:
 def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = False) -> int:
     from demo.server import start_server
     from enrich.cli import evaluate_index, read_truth
+    from enrich.comparison import rules_from
     from enrich.worker import Worker
 
     began = time.monotonic()
@@ -107,7 +108,7 @@ def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = 
             _step(f"Crawling {site}")
             _crawl(site, env)
         _step("Enriching, linking and clustering")
-        report = Worker(store, image_dir / "images").run()
+        report = Worker(store, image_dir / "images", rules=rules_from(settings.linking)).run()
         out.print(f"    {report.enriched} ads enriched, {report.clusters} clusters; linking {report.link_stats}")
         _largest_clusters(store)
         _step("Evaluating against the world's truth")

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "linking"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from world_index import index_world  # noqa: E402
 

@@ -1,10 +1,10 @@
 """Blocking: which ads are worth comparing, without comparing all pairs.
 
-Three cheap sources of candidates, each an inverted index from key to ads:
+Cheap sources of candidates, each an inverted index from key to ads:
 - identifiers: ads sharing a normalised phone / email / handle form a group (no pairs needed);
-- text: ads sharing a MinHash-LSH band key;
-- images: ads whose perceptual hashes share a multi-index chunk (query side flips one bit per
-  chunk and also looks up the mirrored image), so near hashes meet without a distance scan.
+- text: ads sharing a MinHash-LSH band key are candidate pairs (built in numpy: keys are 64-bit
+  codes, groups come from one sort, pairs from each group's upper triangle);
+- photos: see enrich.photos (multi-index hashing over every photo at once).
 Keys held by more than `max_key_ads` ads say little and would explode into pairs; they are
 skipped for pair generation and counted, so the cost is visible.
 """
@@ -12,10 +12,10 @@ skipped for pair generation and counted, so the cost is visible.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from enrich.images import hash_query_keys
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -34,80 +34,73 @@ class AdFacts:
     first_seen: str
     identifiers: tuple[str, ...] = ()
     placeholders: tuple[str, ...] = ()
-    text_keys: tuple[str, ...] = ()
+    # LSH band keys: the stored strings, or their `text_codes` (what the worker keeps: a million
+    # ads' 64 keys as Python strings would take gigabytes).
+    text_keys: Sequence = ()
     template: str = ""
     images: tuple[ImageKey, ...] = ()
-    image_keys: tuple[str, ...] = ()  # stored multi-index keys of each image's pHash
+
+
+def text_codes(keys: Sequence[str]) -> np.ndarray:
+    """Band keys as 64-bit codes for one linking run (Python's string hash: stable within a process,
+    which is all blocking needs; a false collision costs one extra comparison)."""
+    return np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
+
+
+def identifier_groups(ads: Sequence[AdFacts]) -> dict[str, list[str]]:
+    by_identifier: dict[str, list[str]] = defaultdict(list)
+    for ad in ads:
+        for ident in ad.identifiers:
+            by_identifier[ident].append(ad.doc_id)
+    return {k: v for k, v in by_identifier.items() if len(v) >= 2}
 
 
 @dataclass
-class Candidates:
-    identifier_groups: dict[str, list[str]]
-    text_pairs: set[tuple[str, str]]
-    image_pairs: set[tuple[str, str]]
-    skipped_keys: dict[str, int] = field(default_factory=dict)  # kind -> keys too common to pair
+class TextPairs:
+    first: np.ndarray  # ad indices, first < second, sorted by (first, second)
+    second: np.ndarray
+    skipped_keys: int = 0
+    stats: dict = field(default_factory=dict)
 
 
-def _pair(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a < b else (b, a)
+def text_pairs(ads: Sequence[AdFacts], focus: np.ndarray | None, max_key_ads: int,
+               flush_at: int = 20_000_000) -> TextPairs:
+    """Ad pairs sharing a band key; with `focus` (a boolean mask), only pairs touching a focus ad."""
+    n = len(ads)
+    lengths = np.fromiter((len(ad.text_keys) for ad in ads), dtype=np.int64, count=n)
+    if not lengths.sum():
+        empty = np.zeros(0, dtype=np.int64)
+        return TextPairs(empty, empty)
+    codes = np.concatenate([np.asarray(ad.text_keys) if isinstance(ad.text_keys, np.ndarray)
+                            else text_codes(ad.text_keys) for ad in ads if len(ad.text_keys)])
+    owners = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    order = np.lexsort((owners, codes))
+    codes, owners = codes[order], owners[order]
+    distinct = np.r_[True, (codes[1:] != codes[:-1]) | (owners[1:] != owners[:-1])]
+    codes, owners = codes[distinct], owners[distinct]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    sizes = np.diff(np.r_[starts, len(codes)])
+    skipped = int((sizes > max_key_ads).sum())
+    pending: list[np.ndarray] = []
+    pending_size = 0
+    merged = np.zeros(0, dtype=np.int64)
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_key_ads)]):
+        group_starts = starts[sizes == size]
+        iu, ju = np.triu_indices(int(size), 1)
+        # Groups of one size at a time, a bounded number of groups per step.
+        step = max(1, flush_at // len(iu))
+        for s in range(0, len(group_starts), step):
+            members = owners[group_starts[s:s + step, None] + np.arange(size)]
+            a, b = members[:, iu].ravel(), members[:, ju].ravel()  # owners sorted within a group: a < b
+            if focus is not None:
+                touch = focus[a] | focus[b]
+                a, b = a[touch], b[touch]
+            pending.append(a * n + b)
+            pending_size += len(a)
+            if pending_size >= flush_at:
+                merged = np.union1d(merged, np.concatenate(pending))
+                pending, pending_size = [], 0
+    if pending:
+        merged = np.union1d(merged, np.concatenate(pending))
+    return TextPairs(merged // n, merged % n, skipped)
 
-
-def _pairs_from_index(index: dict[str, list[str]], focus: set[str] | None, max_key_ads: int,
-                      skipped: dict[str, int], kind: str) -> set[tuple[str, str]]:
-    pairs: set[tuple[str, str]] = set()
-    for members in index.values():
-        if len(members) < 2:
-            continue
-        if len(members) > max_key_ads:
-            skipped[kind] = skipped.get(kind, 0) + 1
-            continue
-        if focus is None:
-            for i, a in enumerate(members):
-                for b in members[i + 1:]:
-                    pairs.add(_pair(a, b))
-        else:
-            for a in members:
-                if a in focus:
-                    pairs.update(_pair(a, b) for b in members if b != a)
-    return pairs
-
-
-def candidates(ads: Iterable[AdFacts], focus: set[str] | None = None, max_key_ads: int = 200) -> Candidates:
-    """Candidate evidence among `ads`; with `focus`, only pairs that touch a focus ad (incremental runs)."""
-    by_identifier: dict[str, list[str]] = defaultdict(list)
-    by_text: dict[str, list[str]] = defaultdict(list)
-    by_image: dict[str, list[str]] = defaultdict(list)
-    ad_list = list(ads)
-    for ad in ad_list:
-        for ident in ad.identifiers:
-            by_identifier[ident].append(ad.doc_id)
-        for key in ad.text_keys:
-            by_text[key].append(ad.doc_id)
-        for key in set(ad.image_keys):
-            by_image[key].append(ad.doc_id)
-    skipped: dict[str, int] = {}
-    text_pairs = _pairs_from_index(by_text, focus, max_key_ads, skipped, "text")
-    image_pairs = _image_pairs(ad_list, by_image, focus, max_key_ads, skipped)
-    groups = {k: v for k, v in by_identifier.items() if len(v) >= 2}
-    return Candidates(groups, text_pairs, image_pairs, skipped)
-
-
-def _image_pairs(ads: list[AdFacts], by_image: dict[str, list[str]], focus: set[str] | None,
-                 max_key_ads: int, skipped: dict[str, int]) -> set[tuple[str, str]]:
-    # The query side reaches one bit further per chunk and also asks for the mirrored image.
-    pairs: set[tuple[str, str]] = set()
-    common = {k for k, v in by_image.items() if len(v) > max_key_ads}
-    if common:
-        skipped["image"] = len(common)
-    for ad in ads:
-        if focus is not None and ad.doc_id not in focus:
-            continue
-        for image in ad.images:
-            for probe in (image.phash, image.phash_flip):
-                for key in hash_query_keys(probe):
-                    if key in common:
-                        continue
-                    for other in by_image.get(key, ()):
-                        if other != ad.doc_id:
-                            pairs.add(_pair(ad.doc_id, other))
-    return pairs

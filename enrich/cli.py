@@ -26,10 +26,12 @@ def _store() -> tuple[Store, Path]:
 
 
 def _run(everything: bool, rebuild: bool) -> int:
+    from enrich.comparison import rules_from
     from enrich.worker import Worker  # numpy, Pillow, RapidFuzz: only for the commands that link
 
+    rules = rules_from(load_settings().linking)
     store, images = _store()
-    report = Worker(store, images, progress=lambda stage, n: log.info("%s: %d ads", stage, n)).run(everything, rebuild)
+    report = Worker(store, images, rules=rules).run(everything, rebuild)
     out.print(f"Enriched {report.enriched} ads ({report.enrich_errors} with recorded errors); linked "
               f"{report.linked_ads} ads into {report.clusters} clusters; updated {report.ads_updated} ads, "
               f"retired {report.clusters_deleted} merged clusters.")

@@ -8,7 +8,7 @@ similarity (enrich.textsim's default scorer) on slot-masked text clears the bar 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from enrich.blocking import AdFacts, ImageKey
 from enrich.images import hamming
@@ -30,6 +30,26 @@ class LinkRules:
     hub_min_ads: int = 6
     hub_min_groups: int = 4
     hub_group_share: float = 0.5
+
+
+def rules_from(config: dict) -> LinkRules:
+    """LinkRules with the config file's `linking:` overrides; a bad key or value is a ConfigError naming it."""
+    from adwatch.config import ConfigError
+
+    known = {f.name: f.type for f in fields(LinkRules)}
+    unknown = sorted(set(config) - set(known))
+    if unknown:
+        raise ConfigError(f"linking: unknown threshold(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
+    values = {}
+    for name, value in config.items():
+        cast = float if known[name] in ("float", float) else int
+        try:
+            values[name] = cast(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"linking.{name} must be a number ({cast.__name__}), got {value!r}.") from exc
+        if values[name] < 0:
+            raise ConfigError(f"linking.{name} must not be negative, got {value!r}.")
+    return LinkRules(**values)
 
 
 @dataclass(frozen=True)

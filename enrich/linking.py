@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from enrich.blocking import AdFacts, candidates
+import numpy as np
+
+from enrich.blocking import AdFacts, identifier_groups, text_pairs
 from enrich.clustering import Cluster, UnionFind, assign_clusters
-from enrich.comparison import Evidence, LinkRules, compare_images, compare_texts
+from enrich.comparison import Evidence, LinkRules, compare_texts
 from enrich.hubs import Hub, resolve_groups
+from enrich.photos import near_pairs, photo_components, photo_table
 
 MAX_LINKS_PER_AD = 40
 
@@ -30,76 +33,125 @@ class LinkResult:
     stats: dict = field(default_factory=dict)
 
 
-def _photo_groups(evidence: list[Evidence]) -> tuple[dict[str, set[str]], dict[tuple[str, str], str]]:
-    """Near-duplicate photos as groups of the ads showing them (key 'photo:<ad>#<i>' of the group's
-    first photo), and for each image pair the group it belongs to."""
-    uf = UnionFind()
-    images = [e for e in evidence if e.kind == "image" and e.photos]
-    for e in images:
-        uf.union(f"{e.a}#{e.photos[0]}", f"{e.b}#{e.photos[1]}")
+class _Joined:
+    """Union-find over ad indices (a list, not a dict: a million ads, millions of look-ups)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _text_evidence(ads: list[AdFacts], position: dict[str, int], focus: set[str] | None, kept: list[Evidence],
+                   rules: LinkRules) -> tuple[list[Evidence], dict]:
+    """Verified text pairs among candidates. Text evidence only has to connect: a pair the text
+    links so far already join is not compared (RapidFuzz is the costly step; inside a big
+    controller this turns O(k^2) comparisons into about O(k))."""
+    focus_mask = None
+    if focus is not None:
+        focus_mask = np.zeros(len(ads), dtype=bool)
+        focus_mask[[position[d] for d in focus if d in position]] = True
+    pairs = text_pairs(ads, focus_mask, rules.max_key_ads)
+    joined = _Joined(len(ads))
+    for e in kept:
+        if e.kind == "text":
+            joined.union(position[e.a], position[e.b])
+    # Texts too short to mean anything never link: drop their pairs before the loop.
+    words = np.fromiter((len(ad.template.split()) for ad in ads), dtype=np.int64, count=len(ads))
+    long_enough = (words[pairs.first] >= rules.text_min_words) & (words[pairs.second] >= rules.text_min_words)
+    fresh, skipped = [], 0
+    for a, b in zip(pairs.first[long_enough].tolist(), pairs.second[long_enough].tolist()):
+        if joined.find(a) == joined.find(b):
+            skipped += 1
+            continue
+        e = compare_texts(ads[a], ads[b], rules)
+        if e:
+            joined.union(a, b)
+            fresh.append(e)
+    return fresh, {"text_pairs": len(pairs.first), "text_pairs_already_joined": skipped,
+                   "text_keys_skipped": pairs.skipped_keys}
+
+
+def _photo_evidence(ads: list[AdFacts], rules: LinkRules) -> tuple[list[Evidence], dict[str, set[str]],
+                                                                     dict[tuple[str, str], str], dict]:
+    """Image evidence (a spanning forest of each near-duplicate photo group), the groups as sets of
+    ads keyed 'photo:<ad>#<i>' by their first photo, and for each evidence pair its group."""
+    table = photo_table(ads)
+    matches = near_pairs(table, rules)
+    labels, forest = photo_components(len(table), matches)
+    # Groups of photos shown by at least two ads, keyed by their first (ad, photo).
+    order = np.lexsort((table.slot, table.owner, labels))
     groups: dict[str, set[str]] = {}
-    key_of_root: dict[str, str] = {}
-    for members in uf.components():
-        key = "photo:" + min(members)
-        groups[key] = {m.rsplit("#", 1)[0] for m in members}
-        key_of_root[uf.find(members[0])] = key
-    pair_group = {(e.a, e.b): key_of_root[uf.find(f"{e.a}#{e.photos[0]}")] for e in images}
-    return groups, pair_group
+    key_of_label: dict[int, str] = {}
+    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        rows = order[lo:hi]
+        owners = {ads[o].doc_id for o in table.owner[rows].tolist()}
+        if len(owners) < 2:
+            continue
+        first = int(rows[0])
+        key = f"photo:{ads[table.owner[first]].doc_id}#{table.slot[first]}"
+        groups[key] = owners
+        key_of_label[int(labels[first])] = key
+    best: dict[tuple[str, str], Evidence] = {}
+    pair_group: dict[tuple[str, str], str] = {}
+    for row in forest.tolist():
+        i, j = int(matches.first[row]), int(matches.second[row])
+        p, d = int(matches.phash_bits[row]), int(matches.dhash_bits[row])
+        a, b = ads[table.owner[i]].doc_id, ads[table.owner[j]].doc_id
+        photos = (int(table.slot[i]), int(table.slot[j]))
+        if a > b:
+            a, b, photos = b, a, photos[::-1]
+        if (a, b) in best and best[(a, b)].score >= round(1.0 - p / 64, 3):
+            continue
+        best[(a, b)] = Evidence(a, b, "image", round(1.0 - p / 64, 3), f"photo pHash {p} dHash {d} bits apart", photos)
+        pair_group[(a, b)] = key_of_label[int(labels[i])]
+    stats = {"photos": len(table), "photo_pairs": len(matches.first), "image_keys_skipped": matches.skipped_keys}
+    return list(best.values()), groups, pair_group, stats
 
 
 def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | None = None,
          stored: list[Evidence] = (), previous: dict[str, str | None] | None = None) -> LinkResult:
-    by_id = {ad.doc_id: ad for ad in ads}
-    cands = candidates(ads, focus, rules.max_key_ads)
-    # Earlier runs' verdicts stand for pairs not compared again (both ads still present).
-    kept = [e for e in stored if e.a in by_id and e.b in by_id]
-    fresh: list[Evidence] = []
-    # Text evidence only has to connect: a pair the text links so far already join is not compared
-    # (RapidFuzz is the costly step; inside a big controller this turns O(k^2) into about O(k)).
-    # Photo pairs are all checked: Hamming distances are cheap, and hub detection needs to know
-    # which photo matched which.
-    joined = UnionFind()
-    for e in kept:
-        if e.kind == "text":
-            joined.union(e.a, e.b)
-    skipped = 0
-    for a, b in sorted(cands.text_pairs):
-        if joined.find(a) == joined.find(b):
-            skipped += 1
-            continue
-        e = compare_texts(by_id[a], by_id[b], rules)
-        if e:
-            joined.union(a, b)
-            fresh.append(e)
-    for a, b in sorted(cands.image_pairs):
-        e = compare_images(by_id[a], by_id[b], rules)
-        if e:
-            fresh.append(e)
-    seen = {(e.a, e.b, e.kind) for e in fresh}
-    evidence = fresh + [e for e in kept if (e.a, e.b, e.kind) not in seen]
+    ads = sorted(ads, key=lambda ad: ad.doc_id)
+    position = {ad.doc_id: i for i, ad in enumerate(ads)}
+    # Earlier runs' text verdicts stand for pairs not compared again (both ads still present).
+    # Photos are matched afresh every run over all ads: vectorised, so cheap, and the same
+    # photo groups whether incremental or rebuilt.
+    kept = [e for e in stored if e.kind == "text" and e.a in position and e.b in position]
+    fresh_text, text_stats = _text_evidence(ads, position, focus, kept, rules)
+    seen = {(e.a, e.b) for e in fresh_text}
+    text = fresh_text + [e for e in kept if (e.a, e.b) not in seen]
+    images, photo_groups, pair_group, photo_stats = _photo_evidence(ads, rules)
+    evidence = text + images
 
     uf = UnionFind()
     for ad in ads:
         uf.find(ad.doc_id)
-    for e in evidence:
-        if e.kind == "text":
-            uf.union(e.a, e.b)
-    photo_groups, pair_group = _photo_groups(evidence)
-    groups: dict[str, set[str]] = {k: set(v) for k, v in cands.identifier_groups.items()}
+    for e in text:
+        uf.union(e.a, e.b)
+    shared = identifier_groups(ads)
+    groups: dict[str, set[str]] = {k: set(v) for k, v in shared.items()}
     groups.update(photo_groups)
     placeholders = {p for ad in ads for p in ad.placeholders}
     hubs = resolve_groups(uf, groups, rules, always_hub=placeholders & set(groups))
 
     first_seen = {ad.doc_id: ad.first_seen for ad in ads}
     clusters = assign_clusters(uf.components(), first_seen, previous or {})
-    accepted_ids = {k: sorted(v) for k, v in cands.identifier_groups.items() if k not in hubs}
-    links = _explain(evidence, hubs, cands.identifier_groups, pair_group)
-    stats = {"text_pairs": len(cands.text_pairs), "image_pairs": len(cands.image_pairs),
-             "text_pairs_already_joined": skipped,
-             "evidence_text": sum(e.kind == "text" for e in evidence),
-             "evidence_image": sum(e.kind == "image" for e in evidence),
-             "identifier_groups": len(accepted_ids), "hubs": len(hubs), "skipped_keys": cands.skipped_keys,
-             "clusters": len(clusters)}
+    accepted_ids = {k: sorted(v) for k, v in shared.items() if k not in hubs}
+    links = _explain(evidence, hubs, shared, pair_group)
+    stats = {**text_stats, **photo_stats,
+             "evidence_text": len(text), "evidence_image": len(images),
+             "identifier_groups": len(accepted_ids), "hubs": len(hubs), "clusters": len(clusters)}
     return LinkResult(clusters, links, evidence, accepted_ids, hubs, stats)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,8 +21,9 @@ from pathlib import Path
 import orjson
 
 from adwatch.bulk import BulkAction, BulkWriter, delete, replace, upsert
+from adwatch.logs import progress
 from adwatch.store import Store
-from enrich.blocking import AdFacts, ImageKey
+from enrich.blocking import AdFacts, ImageKey, text_codes
 from enrich.comparison import Evidence, LinkRules
 from enrich.linking import LinkResult, link
 from enrich.profile import ENRICH_VERSION, profile_ad
@@ -32,8 +33,19 @@ log = logging.getLogger(__name__)
 
 LINK_FIELDS = ["site", "city", "country", "first_seen", "last_seen", "identifiers", "contacts.normalised",
                "contacts.placeholder", "minhash_bands", "template_text", "images.phash", "images.dhash",
-               "images.phash_flip", "images.dhash_flip", "images.hash_bands", "images.low_detail", "cluster_id",
-               "links", "enrich.status"]
+               "images.phash_flip", "images.dhash_flip", "images.low_detail", "cluster_id", "links", "enrich.status"]
+
+
+@dataclass
+class LoadedFacts:
+    """Everything linking needs from the index, and what the write-back compares against."""
+
+    facts: list[AdFacts] = field(default_factory=list)
+    meta: dict[str, AdMeta] = field(default_factory=dict)
+    previous: dict[str, str | None] = field(default_factory=dict)  # ad -> cluster id before this run
+    stored: list[Evidence] = field(default_factory=list)  # text verdicts of earlier runs
+    index_of: dict[str, str] = field(default_factory=dict)  # ad -> concrete index (partition)
+    old_links: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,13 +72,11 @@ def _read_image(root: Path, rel: str) -> bytes | None:
 
 
 class Worker:
-    def __init__(self, store: Store, image_dir: Path, rules: LinkRules = LinkRules(), batch: int = 500,
-                 progress: Callable[[str, int], None] | None = None) -> None:
+    def __init__(self, store: Store, image_dir: Path, rules: LinkRules = LinkRules(), batch: int = 500) -> None:
         self.store = store
         self.image_dir = Path(image_dir)
         self.rules = rules
         self.batch = batch
-        self.progress = progress or (lambda stage, n: None)
         self.writer = BulkWriter(store.client)
 
     # ------------------------------------------------------------------ enrich
@@ -77,77 +87,87 @@ class Worker:
         done: set[str] = set()
         errors = 0
         actions: list[BulkAction] = []
-        for hit in self.store.scan(self.store.ads, query, source=["title", "body", "contact_text", "country", "city",
-                                                                   "region", "images"]):
-            src = hit["_source"]
-            images = {i["path"]: _read_image(self.image_dir, i["path"]) for i in src.get("images", []) if i.get("path")}
-            profile = profile_ad(src, images)
-            errors += bool(profile.errors)
-            fields = {**profile.fields, "enrich": {"status": "done", "version": ENRICH_VERSION,
-                                                   "processed_at": _now(), "errors": profile.errors}}
-            actions.append(upsert(hit["_index"], hit["_id"], fields))
-            done.add(hit["_id"])
-            if len(actions) >= self.batch:
-                self._write(actions)
-                actions = []
-                self.progress("enrich", len(done))
-        self._write(actions)
-        self.progress("enrich", len(done))
+        total = self.store.client.count(index=self.store.ads, query=query)["count"]
+        with progress("Enriching", total) as advance:
+            for hit in self.store.scan(self.store.ads, query, source=["title", "body", "contact_text", "country",
+                                                                       "city", "region", "images"]):
+                src = hit["_source"]
+                images = {i["path"]: _read_image(self.image_dir, i["path"])
+                          for i in src.get("images", []) if i.get("path")}
+                profile = profile_ad(src, images)
+                errors += bool(profile.errors)
+                fields = {**profile.fields, "enrich": {"status": "done", "version": ENRICH_VERSION,
+                                                       "processed_at": _now(), "errors": profile.errors}}
+                actions.append(upsert(hit["_index"], hit["_id"], fields))
+                done.add(hit["_id"])
+                if len(actions) >= self.batch:
+                    self._write(actions)
+                    advance(len(actions))
+                    actions = []
+            self._write(actions)
+            advance(len(actions))
         self.store.client.indices.refresh(index=self.store.ads)
         return done, errors
 
     # ------------------------------------------------------------------ link
 
-    def load_facts(self) -> tuple[list[AdFacts], dict[str, AdMeta], dict[str, str | None], list[Evidence], dict, dict]:
-        facts, meta, previous, stored, index_of, old_links = [], {}, {}, [], {}, {}
+    def load_facts(self) -> LoadedFacts:
+        loaded = LoadedFacts()
         query = {"term": {"enrich.status": "done"}}
         for hit in self.store.scan(self.store.ads, query, source=LINK_FIELDS):
             src, doc_id = hit["_source"], hit["_id"]
-            index_of[doc_id] = hit["_index"]
+            loaded.index_of[doc_id] = hit["_index"]
             images = [i for i in src.get("images", []) if i.get("phash") and not i.get("low_detail")]
             contacts = src.get("contacts", [])
-            facts.append(AdFacts(
-                doc_id=doc_id, first_seen=src.get("first_seen", ""),
-                identifiers=tuple(src.get("identifiers", [])),
+            identifiers = tuple(src.get("identifiers", []))
+            template = src.get("template_text", "")
+            loaded.facts.append(AdFacts(
+                doc_id=doc_id, first_seen=src.get("first_seen", ""), identifiers=identifiers,
                 placeholders=tuple(sorted({c["normalised"] for c in contacts if c.get("placeholder")})),
-                text_keys=tuple(src.get("minhash_bands", [])), template=src.get("template_text", ""),
+                text_keys=text_codes(src.get("minhash_bands", [])), template=template,
                 images=tuple(ImageKey(i["phash"], i["dhash"], i["phash_flip"], i["dhash_flip"]) for i in images),
-                image_keys=tuple(k for i in images for k in i.get("hash_bands", [])),
             ))
-            meta[doc_id] = AdMeta(src.get("site", ""), src.get("city"), src.get("country"), src.get("first_seen", ""),
-                                  src.get("last_seen", src.get("first_seen", "")), src.get("template_text", ""),
-                                  tuple(src.get("identifiers", [])))
-            previous[doc_id] = src.get("cluster_id")
-            old_links[doc_id] = src.get("links", [])
+            loaded.meta[doc_id] = AdMeta(src.get("site", ""), src.get("city"), src.get("country"),
+                                         src.get("first_seen", ""), src.get("last_seen", src.get("first_seen", "")),
+                                         template, identifiers)
+            loaded.previous[doc_id] = src.get("cluster_id")
+            loaded.old_links[doc_id] = src.get("links", [])
             for record in src.get("links", []):
-                if record["evidence"] in ("text", "image") and doc_id < record["ad"]:
-                    photos = tuple(record["photos"]) if record.get("photos") else None
-                    stored.append(Evidence(doc_id, record["ad"], record["evidence"], record["score"],
-                                           record["detail"].split("; hub ", 1)[0], photos))
-        return facts, meta, previous, stored, index_of, old_links
+                # Photos are matched afresh every run; only text verdicts are worth keeping.
+                if record["evidence"] == "text" and doc_id < record["ad"]:
+                    loaded.stored.append(Evidence(doc_id, record["ad"], "text", record["score"], record["detail"]))
+        return loaded
 
     def run(self, everything: bool = False, rebuild: bool = False) -> WorkerReport:
         report = WorkerReport()
         fresh, report.enrich_errors = self.enrich_pending(everything)
         report.enriched = len(fresh)
-        facts, meta, previous, stored, index_of, old_links = self.load_facts()
-        report.linked_ads = len(facts)
+        began = time.monotonic()
+        loaded = self.load_facts()
+        report.linked_ads = len(loaded.facts)
+        log.info("loaded the link facts of %d ads in %.1f s", len(loaded.facts), time.monotonic() - began)
         focus = None if (rebuild or everything) else fresh
         if focus is not None and not focus:
             log.info("no newly enriched ads; clusters unchanged")
             return report
-        result = link(facts, self.rules, focus=focus, stored=[] if focus is None else stored, previous=previous)
+        result = link(loaded.facts, self.rules, focus=focus, stored=[] if focus is None else loaded.stored,
+                      previous=loaded.previous)
         report.link_stats = result.stats
         report.clusters = len(result.clusters)
-        self._write_links(result, meta, index_of, previous, old_links, report)
+        log.info("linked %d ads into %d clusters in %.1f s", len(loaded.facts), len(result.clusters),
+                 time.monotonic() - began, extra={"link.stats": result.stats})
+        began = time.monotonic()
+        self._write_links(result, loaded, report)
+        log.info("wrote %d ads and %d clusters in %.1f s", report.ads_updated, len(result.clusters),
+                 time.monotonic() - began)
         return report
 
-    def _write_links(self, result: LinkResult, meta: dict[str, AdMeta], index_of: dict[str, str],
-                     previous: dict[str, str | None], old_links: dict[str, list], report: WorkerReport) -> None:
+    def _write_links(self, result: LinkResult, loaded: LoadedFacts, report: WorkerReport) -> None:
         now = _now()
+        meta, previous, old_links = loaded.meta, loaded.previous, loaded.old_links
         cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
         ad_actions = []
-        for doc_id, index in index_of.items():
+        for doc_id, index in loaded.index_of.items():
             new_links = result.links.get(doc_id, [])
             if cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new_links) != _digest(old_links[doc_id]):
                 ad_actions.append(upsert(index, doc_id, {"cluster_id": cluster_of.get(doc_id), "links": new_links}))
@@ -155,24 +175,30 @@ class Worker:
         self._write(ad_actions)
         live = {c.cluster_id for c in result.clusters}
         stale = {cid for cid in previous.values() if cid and cid not in live}
-        history = self._merge_history()
+        history = self._cluster_history()
         cluster_actions = []
         for c in result.clusters:
             doc = summarise(c, meta, result.links, now)
-            # Merges accumulate: ids this cluster (or what it absorbed) absorbed in earlier runs stay listed.
+            # Merges accumulate: ids this cluster (or what it absorbed) absorbed in earlier runs stay listed;
+            # it was created when the oldest of them was.
             absorbed = set(c.merged_from)
+            created = [now]
             for cid in (c.cluster_id, *c.merged_from):
-                absorbed.update(history.get(cid, ()))
+                merged_from, created_at = history.get(cid, ((), None))
+                absorbed.update(merged_from)
+                created += [created_at] if created_at else []
             doc["merged_from"] = sorted(absorbed - {c.cluster_id})
+            doc["created_at"] = min(created)
             cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
         cluster_actions += [delete(self.store.clusters, cid) for cid in sorted(stale)]
         report.clusters_deleted = len(stale)
         self._write(cluster_actions)
         self.store.refresh()
 
-    def _merge_history(self) -> dict[str, list[str]]:
-        return {h["_id"]: h["_source"].get("merged_from", [])
-                for h in self.store.scan(self.store.clusters, source=["merged_from"])}
+    def _cluster_history(self) -> dict[str, tuple[list[str], str | None]]:
+        """cluster id -> (ids it absorbed, when it was created), from the clusters index."""
+        return {h["_id"]: (h["_source"].get("merged_from", []), h["_source"].get("created_at"))
+                for h in self.store.scan(self.store.clusters, source=["merged_from", "created_at"])}
 
     def _write(self, actions: list[BulkAction]) -> None:
         if not actions:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from adwatch.engine import ELASTICSEARCH_VERSION, free_port
@@ -74,3 +75,35 @@ def test_docker_compose_pins_the_same_elasticsearch_and_kibana_version():
     images = {name: svc["image"] for name, svc in compose["services"].items() if "image" in svc}
     versions = {re.split(r":", image)[-1] for image in images.values()}
     assert versions == {ELASTICSEARCH_VERSION}
+
+
+def test_linking_thresholds_come_from_the_config_file(tmp_path, monkeypatch):
+    from adwatch.config import ConfigError, load_settings
+    from enrich.comparison import LinkRules, rules_from
+
+    config = tmp_path / "adwatch.yaml"
+    config.write_text("linking:\n  text_min: 0.8\n  image_phash_max: 6\n")
+    monkeypatch.setenv("ADWATCH_CONFIG", str(config))
+    rules = rules_from(load_settings().linking)
+    assert (rules.text_min, rules.image_phash_max) == (0.8, 6)
+    assert rules.image_dhash_max == LinkRules().image_dhash_max  # untouched keys keep their defaults
+    config.write_text("linking:\n  text_minimum: 0.8\n")
+    with pytest.raises(ConfigError, match="text_minimum"):
+        rules_from(load_settings().linking)
+    config.write_text("linking:\n  text_min: high\n")
+    with pytest.raises(ConfigError, match="linking.text_min must be a number"):
+        rules_from(load_settings().linking)
+
+
+def test_json_logs_are_one_object_per_line_and_progress_stays_line_based(cli_env, store):
+    import json
+
+    env = {**cli_env, "ADWATCH_INDEX_PREFIX": store.names.prefix}
+    done = adwatch("--log-format", "json", "enrich", env=env)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines()]  # not a TTY: no bar, only JSON lines
+    assert records and all({"@timestamp", "log.level", "log.logger", "message"} <= set(r) for r in records)
+    finished = [r for r in records if r.get("progress.task") == "Enriching"]
+    assert finished and finished[-1]["progress.done"] == 0
+    text = adwatch("enrich", env=env)
+    assert text.returncode == 0 and "Enriching: 0 ads" in text.stderr and "{" not in text.stderr

@@ -1,0 +1,167 @@
+"""Near-duplicate photos across every ad at once: multi-index blocking and verification in numpy.
+
+Every run recomputes photo matches from the stored hashes of all ads (no stored verdicts): it is
+vectorised, so a million ads' photos take minutes, and incremental runs and rebuilds see exactly
+the same photo groups.
+
+Blocking is multi-index hashing (Norouzi et al. 2012) over pHash: four 16-bit chunks, probed as
+they are and with each single bit flipped, straight and mirrored, so any photo within pHash
+distance 7 is a candidate for sure and farther ones often (bench/enrich_quality.py measures it).
+A pair is reported once per orientation: by its first chunk that matches within one bit, from
+the lower photo index. Candidates are verified at once with popcounts: pHash AND dHash within the
+rules' distances, in either orientation. Photos of the same ad never pair with each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from enrich.blocking import AdFacts
+from enrich.comparison import LinkRules
+
+CHUNKS = 4
+WIDTH = 64 // CHUNKS
+_MASK = np.uint64((1 << WIDTH) - 1)
+_FLIPS = np.array([0] + [1 << bit for bit in range(WIDTH)], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PhotoTable:
+    """Every usable photo of every ad, column by column (row = one photo)."""
+
+    owner: np.ndarray  # index of the ad in the linker's ad list
+    slot: np.ndarray  # index of the photo on its ad
+    phash: np.ndarray  # uint64
+    dhash: np.ndarray
+    phash_flip: np.ndarray
+    dhash_flip: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+
+@dataclass(frozen=True)
+class PhotoMatches:
+    """Verified near-duplicate photo pairs (first < second photo row) with their distances."""
+
+    first: np.ndarray
+    second: np.ndarray
+    phash_bits: np.ndarray
+    dhash_bits: np.ndarray
+    skipped_keys: int  # chunk values shared by too many photos to expand (stock photos, blank frames)
+
+
+def photo_table(ads: Sequence[AdFacts]) -> PhotoTable:
+    owner, slot, values = [], [], []
+    for index, ad in enumerate(ads):
+        for position, image in enumerate(ad.images):
+            owner.append(index)
+            slot.append(position)
+            values.append((int(image.phash, 16), int(image.dhash, 16), int(image.phash_flip, 16),
+                           int(image.dhash_flip, 16)))
+    hashes = np.array(values, dtype=np.uint64).reshape(-1, 4)
+    return PhotoTable(np.array(owner, dtype=np.int64), np.array(slot, dtype=np.int32),
+                      hashes[:, 0].copy(), hashes[:, 1].copy(), hashes[:, 2].copy(), hashes[:, 3].copy())
+
+
+def _chunk(values: np.ndarray, c: int) -> np.ndarray:
+    return ((values >> np.uint64(WIDTH * (CHUNKS - 1 - c))) & _MASK).astype(np.int64)
+
+
+def _first_close_chunk(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """For each pair of hashes, the first chunk whose values are within one bit (CHUNKS if none)."""
+    first = np.full(len(x), CHUNKS, dtype=np.int64)
+    for c in range(CHUNKS - 1, -1, -1):
+        close = np.bitwise_count(_chunk(x, c) ^ _chunk(y, c)) <= 1
+        first[close] = c
+    return first
+
+
+def near_pairs(table: PhotoTable, rules: LinkRules, batch: int = 4_000_000) -> PhotoMatches:
+    n = len(table)
+    empty = np.zeros(0, dtype=np.int64)
+    if n < 2:
+        return PhotoMatches(empty, empty, empty, empty, 0)
+    found: list[np.ndarray] = []
+    skipped = 0
+    for c in range(CHUNKS):
+        stored = _chunk(table.phash, c)
+        order = np.argsort(stored, kind="stable")
+        # Chunks are 16-bit: a table of 65,536 buckets beats binary search over millions of photos.
+        bucket_size = np.bincount(stored, minlength=1 << WIDTH)
+        bucket_start = np.cumsum(bucket_size) - bucket_size
+        for mirrored, probe in ((False, table.phash), (True, table.phash_flip)):
+            base = _chunk(probe, c)
+            for flip in _FLIPS:
+                query = base ^ flip
+                lo = bucket_start[query]
+                count = bucket_size[query].copy()
+                common = count > rules.max_key_ads
+                if common.any():
+                    skipped += int(np.unique(query[common]).size)
+                    count[common] = 0
+                for i, j in _expand(lo, count, order, batch):
+                    keep = table.owner[i] != table.owner[j]
+                    if not mirrored:
+                        keep &= i < j
+                    i, j = i[keep], j[keep]
+                    # Reported by the first chunk that finds the pair, so each pair comes once per side.
+                    keep = _first_close_chunk(probe[i], table.phash[j]) == c
+                    i, j = i[keep], j[keep]
+                    p = np.bitwise_count(probe[i] ^ table.phash[j])
+                    d = np.bitwise_count((table.dhash_flip if mirrored else table.dhash)[i] ^ table.dhash[j])
+                    ok = (p <= rules.image_phash_max) & (d <= rules.image_dhash_max)
+                    if ok.any():
+                        a, b = np.minimum(i[ok], j[ok]), np.maximum(i[ok], j[ok])
+                        found.append(np.stack([a, b, p[ok].astype(np.int64), d[ok].astype(np.int64)], axis=1))
+    if not found:
+        return PhotoMatches(empty, empty, empty, empty, skipped // 2)
+    rows = np.concatenate(found)
+    # A pair found both straight and mirrored keeps its closer reading.
+    rows = rows[np.lexsort((rows[:, 2] + rows[:, 3], rows[:, 1], rows[:, 0]))]
+    first = np.r_[True, (rows[1:, 0] != rows[:-1, 0]) | (rows[1:, 1] != rows[:-1, 1])]
+    rows = rows[first]
+    return PhotoMatches(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], skipped // 2)
+
+
+def _expand(lo: np.ndarray, count: np.ndarray, order: np.ndarray, batch: int):
+    """(query row, stored row) for every hit, in batches of about `batch` pairs."""
+    queries = np.flatnonzero(count)
+    if not queries.size:
+        return
+    counts = count[queries]
+    ends = np.cumsum(counts)
+    start = 0
+    while start < len(queries):
+        stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + batch, "right"))
+        stop = max(stop, start + 1)
+        q, k = queries[start:stop], counts[start:stop]
+        offsets = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
+        yield np.repeat(q, k), order[np.repeat(lo[q], k) + offsets]
+        start = stop
+
+
+def photo_components(n_photos: int, matches: PhotoMatches) -> tuple[np.ndarray, np.ndarray]:
+    """(component label of every photo, rows of `matches` forming a spanning forest).
+
+    The forest keeps, per group of near-duplicate photos, the closest matches that connect it:
+    enough to explain every photo's membership without storing every pair of a big group.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+
+    if not len(matches.first):
+        return np.arange(n_photos), np.zeros(0, dtype=np.int64)
+    weight = (matches.phash_bits + matches.dhash_bits + 1).astype(np.float64)  # zero would mean "no edge"
+    graph = coo_matrix((weight, (matches.first, matches.second)), shape=(n_photos, n_photos)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    forest = minimum_spanning_tree(graph).tocoo()
+    # Map forest edges back to rows of `matches` (pairs are unique, first < second).
+    key = matches.first * n_photos + matches.second
+    order = np.argsort(key)
+    a, b = np.minimum(forest.row, forest.col).astype(np.int64), np.maximum(forest.row, forest.col).astype(np.int64)
+    rows = order[np.searchsorted(key[order], a * n_photos + b)]
+    return labels, np.sort(rows)
