@@ -19,8 +19,6 @@ from datetime import datetime, timezone
 
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Attributes every LogRecord has; anything else on a record came from `extra=` and is kept in JSON.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,7 +30,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "process.pid": record.process,
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
+        # Only our own dotted fields ("progress.done", "link.stats") pass: libraries put whole objects in
+        # `extra` (Scrapy attaches the scraped item, i.e. the ad) and those must never reach a log.
+        entry.update({k: v for k, v in vars(record).items() if "." in k})
         if record.exc_info:
             entry["error.stack_trace"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -48,6 +48,7 @@ def configure(fmt: str | None = None, level: int | str = logging.INFO) -> None:
     fmt = fmt or log_format()
     os.environ["ADWATCH_LOG_FORMAT"] = fmt  # crawls and other children log the same way
     handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)  # Scrapy resets the root logger's level; the handler keeps the filter
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in root.handlers[:]:

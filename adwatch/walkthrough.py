@@ -2,7 +2,8 @@
 
 Generate a demo world (reused when it is already there), start the embedded Elasticsearch and
 the demo marketplace, crawl both flavours through the real crawler, enrich and cluster, print the
-largest clusters and the evaluation against the truth, then stop what it started. The demo lives
+largest clusters and the evaluation against the truth, write the Kibana saved objects and one
+researcher export, then stop what it started. The demo lives
 in its own deployment (index prefix `demo`), reset at each run, so it never touches other data.
 """
 
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -71,6 +74,43 @@ def _largest_clusters(store: Store, count: int = 5) -> None:
     out.print(table)
 
 
+def _demo_secret(out_dir: Path, settings) -> str:
+    """The configured pseudonym secret, else one made for this demo folder (kept, so re-runs match)."""
+    if settings.pseudonym_secret:
+        return settings.pseudonym_secret
+    path = out_dir / "pseudonym.secret"
+    if not path.is_file():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(24))
+    return path.read_text().strip()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _analyst_outputs(out_dir: Path, store: Store, settings) -> tuple[Path, Path]:
+    """The Kibana saved objects for the demo deployment and one researcher export (clusters, CSV)."""
+    from dashboards.exports import ExportOptions, export
+    from dashboards.kibana import saved_objects, to_ndjson
+
+    objects = saved_objects(DEMO_PREFIX)
+    kibana = out_dir / "kibana" / "adwatch-demo.ndjson"
+    _write_atomically(kibana, to_ndjson(objects))
+    out.print(f"    {len(objects)} Kibana saved objects (4 dashboards) for index prefix '{DEMO_PREFIX}' -> {kibana}")
+    (out_dir / "exports").mkdir(exist_ok=True)
+    secret = _demo_secret(out_dir, settings)
+    result = export(replace(settings, pseudonym_secret=secret),
+                    ExportOptions("clusters", "csv", out_dir / "exports" / "clusters.csv"), store)
+    out.print(f"    researcher export: {result.rows} clusters of 5+ ads, identifiers pseudonymised -> {result.path} "
+              f"(manifest {result.manifest.name})")
+    return kibana, result.path
+
+
 def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = False) -> int:
     from demo.server import start_server
     from enrich.cli import evaluate_index, read_truth
@@ -117,15 +157,20 @@ def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = 
                   f"{s.pairwise_f1:.3f}; B-cubed P/R/F1 {s.bcubed_precision:.3f} / {s.bcubed_recall:.3f} / "
                   f"{s.bcubed_f1:.3f}; largest cluster {s.largest_predicted} (true largest {s.largest_true})")
         (out_dir / "evaluation.json").write_text(json.dumps(s.__dict__, indent=2))
+        _step("Writing the Kibana dashboards and a researcher export")
+        kibana, export_file = _analyst_outputs(out_dir, store, settings)
     finally:
         if market:
             market.stop()
         if node and not keep_engine:
             node.stop()
     _step(f"Done in {time.monotonic() - began:.0f} s. World and truth: {world}; images: {out_dir / 'cache'}; "
-          f"scores: {out_dir / 'evaluation.json'}.")
-    out.print("    Explore with `adwatch engine start` then ADWATCH_INDEX_PREFIX=demo `adwatch status` "
-              "(or run `make demo` with KEEP_ENGINE=1 to leave the engine up).")
+          f"scores: {out_dir / 'evaluation.json'}; dashboards: {kibana}; export: {export_file}.")
+    out.print("    Explore: `adwatch engine start`, then with ADWATCH_INDEX_PREFIX=demo: `adwatch status`, "
+              "`adwatch cluster <id>`, `adwatch search --phone ...` (or `make demo KEEP_ENGINE=1` to leave the "
+              "engine up).\n"
+              f"    Dashboards: start Kibana on this data (docker-compose.yml, README), then `adwatch dashboards "
+              f"import --kibana http://127.0.0.1:5601 --file {kibana}` or Stack Management > Saved objects > Import.")
     return 0
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adwatch.config import load_settings
+from adwatch.logs import configure as configure_logs, log_format
 from adwatch.store import Store, connect
 from adwatch.errors import UserError
 from crawler.sites import SiteDefinition, SiteError, known_sites, load_site
@@ -38,6 +39,9 @@ def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_
     # every DEBUG line through a second time.
     for handler in logging.root.handlers[:]:
         logging.root.removeHandler(handler)
+    if log_format() == "json":  # `adwatch --log-format json crawl`, or inherited from a scheduler/demo
+        configure_logs("json", settings.get("LOG_LEVEL"))
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AdsSpider)
     process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger, recrawl=recrawl)

@@ -179,3 +179,24 @@ def test_sigkill_then_resume_ends_with_the_same_index(es_settings, crawl_world, 
             assert not (job / "run.json").exists()
     finally:
         market.stop()
+
+
+def test_json_logs_of_a_crawl_are_json_lines_without_ad_text(crawler, crawl_world, crawl_ads):
+    import json
+
+    market = start_server(crawl_world, port=0, rate_limit=0, crawl_delay=0, slow_ms=0)
+    try:
+        point_at(crawler, market)
+        crawler.env["ADWATCH_LOG_FORMAT"] = "json"  # what `adwatch --log-format json` passes to its children
+        done = crawler.crawl("demo-html", *FAST, "--log-level", "INFO")
+    finally:
+        market.stop()
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    not_json = [line for line in lines if not line.startswith("{")]
+    assert not not_json, not_json[:5]
+    records = [json.loads(line) for line in lines]
+    assert any(r["log.logger"].startswith("scrapy") for r in records)
+    leaked = [line for line in lines for ad in crawl_ads.values()
+              if len(ad["title"]) >= 12 and (ad["body"][:60] in line or ad["title"] in line)]
+    assert not leaked, leaked[:3]

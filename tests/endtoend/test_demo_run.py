@@ -26,3 +26,12 @@ def test_demo_run_crawls_both_flavours_clusters_and_scores_against_the_truth(cli
     assert scores["ads"] >= 0.9 * len(live)
     assert scores["pairwise_f1"] >= 0.9 and scores["bcubed_f1"] >= 0.9
     assert any((tmp_path / "cache" / "images").rglob("*.jpg"))
+    # The analyst outputs: Kibana objects that parse, and a researcher export free of raw identifiers.
+    objects = [json.loads(line) for line in (tmp_path / "kibana" / "adwatch-demo.ndjson").read_text().splitlines()]
+    assert sum(o["type"] == "dashboard" for o in objects) == 4
+    export = (tmp_path / "exports" / "clusters.csv").read_text()
+    manifest = json.loads((tmp_path / "exports" / "clusters.csv.manifest.json").read_text())
+    assert manifest["rows"] == len(export.splitlines()) - 1 and manifest["parameters"]["k"] == 5
+    with (tmp_path / "world" / "truth.jsonl").open() as lines:
+        people = {p.lstrip("+") for t in map(json.loads, lines) for p in t["phones"] + t["emails"]}
+    assert people and not any(p in export for p in people)
