@@ -4,9 +4,10 @@ Every run recomputes photo matches from the stored hashes of all ads (no stored 
 vectorised, so a million ads' photos take minutes, and incremental runs and rebuilds see exactly
 the same photo groups.
 
-Blocking is multi-index hashing (Norouzi et al. 2012) over pHash: four 16-bit chunks, probed as
-they are and with each single bit flipped, straight and mirrored, so any photo within pHash
-distance 7 is a candidate for sure and farther ones often (bench/enrich_quality.py measures it).
+Blocking is multi-index hashing (Norouzi et al. 2012) over pHash: four 16-bit chunks (three of
+21-22 bits past LARGE_AT photos, see `chunk_layout`), probed as they are and with each single bit
+flipped, straight and mirrored, so any photo within pHash distance 7 (5 at scale) is a candidate for
+sure and farther ones often (bench/enrich_quality.py measures it).
 A pair is reported once per orientation: by its first chunk that matches within one bit, from
 the lower photo index. Candidates are verified at once with popcounts: pHash AND dHash within the
 rules' distances, in either orientation. Photos of the same ad never pair with each other.
@@ -22,10 +23,16 @@ import numpy as np
 from enrich.blocking import AdFacts
 from enrich.comparison import LinkRules
 
-CHUNKS = 4
-WIDTH = 64 // CHUNKS
-_MASK = np.uint64((1 << WIDTH) - 1)
-_FLIPS = np.array([0] + [1 << bit for bit in range(WIDTH)], dtype=np.int64)
+# (shift, width) of each chunk. Four 16-bit chunks reach radius 7 for sure; but a 16-bit bucket holds
+# photos / 65,536 strangers, so past ~260k photos the random candidates grow with the square of the
+# photo count. Three chunks of 21-22 bits keep that near constant (radius 5 for sure) at scale.
+SMALL_LAYOUT = ((48, 16), (32, 16), (16, 16), (0, 16))
+LARGE_LAYOUT = ((43, 21), (22, 21), (0, 22))
+LARGE_AT = 1 << 18
+
+
+def chunk_layout(n_photos: int) -> tuple[tuple[int, int], ...]:
+    return LARGE_LAYOUT if n_photos > LARGE_AT else SMALL_LAYOUT
 
 
 @dataclass(frozen=True)
@@ -67,15 +74,15 @@ def photo_table(ads: Sequence[AdFacts]) -> PhotoTable:
                       hashes[:, 0].copy(), hashes[:, 1].copy(), hashes[:, 2].copy(), hashes[:, 3].copy())
 
 
-def _chunk(values: np.ndarray, c: int) -> np.ndarray:
-    return ((values >> np.uint64(WIDTH * (CHUNKS - 1 - c))) & _MASK).astype(np.int64)
+def _chunk(values: np.ndarray, shift: int, width: int) -> np.ndarray:
+    return ((values >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(np.int64)
 
 
-def _first_close_chunk(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """For each pair of hashes, the first chunk whose values are within one bit (CHUNKS if none)."""
-    first = np.full(len(x), CHUNKS, dtype=np.int64)
-    for c in range(CHUNKS - 1, -1, -1):
-        close = np.bitwise_count(_chunk(x, c) ^ _chunk(y, c)) <= 1
+def _first_close_chunk(x: np.ndarray, y: np.ndarray, layout) -> np.ndarray:
+    """For each pair of hashes, the first chunk whose values are within one bit (len(layout) if none)."""
+    first = np.full(len(x), len(layout), dtype=np.int64)
+    for c in range(len(layout) - 1, -1, -1):
+        close = np.bitwise_count(_chunk(x, *layout[c]) ^ _chunk(y, *layout[c])) <= 1
         first[close] = c
     return first
 
@@ -87,15 +94,17 @@ def near_pairs(table: PhotoTable, rules: LinkRules, batch: int = 4_000_000) -> P
         return PhotoMatches(empty, empty, empty, empty, 0)
     found: list[np.ndarray] = []
     skipped = 0
-    for c in range(CHUNKS):
-        stored = _chunk(table.phash, c)
+    layout = chunk_layout(n)
+    for c, (shift, width) in enumerate(layout):
+        stored = _chunk(table.phash, shift, width)
         order = np.argsort(stored, kind="stable")
-        # Chunks are 16-bit: a table of 65,536 buckets beats binary search over millions of photos.
-        bucket_size = np.bincount(stored, minlength=1 << WIDTH)
+        # A table of 2^width buckets beats binary search over millions of photos.
+        bucket_size = np.bincount(stored, minlength=1 << width)
         bucket_start = np.cumsum(bucket_size) - bucket_size
+        flips = np.array([0] + [1 << bit for bit in range(width)], dtype=np.int64)
         for mirrored, probe in ((False, table.phash), (True, table.phash_flip)):
-            base = _chunk(probe, c)
-            for flip in _FLIPS:
+            base = _chunk(probe, shift, width)
+            for flip in flips:
                 query = base ^ flip
                 lo = bucket_start[query]
                 count = bucket_size[query].copy()
@@ -109,7 +118,7 @@ def near_pairs(table: PhotoTable, rules: LinkRules, batch: int = 4_000_000) -> P
                         keep &= i < j
                     i, j = i[keep], j[keep]
                     # Reported by the first chunk that finds the pair, so each pair comes once per side.
-                    keep = _first_close_chunk(probe[i], table.phash[j]) == c
+                    keep = _first_close_chunk(probe[i], table.phash[j], layout) == c
                     i, j = i[keep], j[keep]
                     p = np.bitwise_count(probe[i] ^ table.phash[j])
                     d = np.bitwise_count((table.dhash_flip if mirrored else table.dhash)[i] ^ table.dhash[j])
