@@ -35,6 +35,7 @@ REDIRECT_MAX_TIMES = 5
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.PrivateLogFormatter"  # ids and URLs, never ad text
+EXTENSIONS = {"crawler.progress.CrawlProgress": 500}  # a live line on a terminal only
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 DOWNLOADER_MIDDLEWARES = {
