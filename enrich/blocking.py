@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # millions of these at scale
 class ImageKey:
     phash: str
     dhash: str
@@ -26,7 +26,7 @@ class ImageKey:
     dhash_flip: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # millions of these at scale
 class AdFacts:
     """What linking knows about one ad, as loaded from the index."""
 

@@ -52,7 +52,7 @@ def rules_from(config: dict) -> LinkRules:
     return LinkRules(**values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # millions of these at scale
 class Evidence:
     a: str
     b: str

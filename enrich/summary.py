@@ -14,7 +14,7 @@ TEMPLATE_SHARE = 0.6  # a word kept in the template when at least this share of 
 MAX_SLOT_VALUES = 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # millions of these at scale
 class AdMeta:
     """The plain facts of an ad a summary needs."""
 
