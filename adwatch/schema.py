@@ -116,6 +116,9 @@ class AdDoc(Document):
     enrich = Object(EnrichState)
     cluster_id = Keyword()
     links = Object(Link)
+    # Every text link of this ad to a later ad ("<other ad>|<score>"), never cut short like `links`:
+    # incremental runs rebuild text connectivity from it without comparing old pairs again.
+    text_links = Keyword(index=False, doc_values=False)
     crawl = Object(CrawlInfo)
 
     class Meta:

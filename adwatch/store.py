@@ -14,7 +14,7 @@ from pathlib import Path
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
-from elasticsearch import ApiError, AuthenticationException, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, AuthenticationException, BadRequestError, Elasticsearch, NotFoundError
 
 from adwatch import schema
 from adwatch.bulk import BulkReport, BulkWriter, replace
@@ -123,7 +123,20 @@ class Store:
                 index = self.names.versioned(kind)
                 self._create_index(kind, index, alias)
                 created.append(index)
+        self._add_new_fields()
         return created
+
+    def _add_new_fields(self) -> None:
+        # Fields added to a kind's mapping since its indices were made reach them in place (an additive
+        # change); anything Elasticsearch refuses needs a new version and `Store.migrate`.
+        for kind in ("ads", "clusters", "runs"):
+            body = schema.mapping(kind)
+            try:
+                self.client.indices.put_mapping(index=self.names.alias(kind), properties=body["properties"],
+                                                dynamic=body.get("dynamic"))
+            except BadRequestError as exc:
+                raise UserError(f"The {self.names.alias(kind)} mapping cannot take this AdWatch version's fields in "
+                                f"place ({exc.message}); bump VERSIONS['{kind}'] in adwatch/schema.py and migrate.") from exc
 
     def _put_ads_template(self, version: int) -> None:
         # A composable template makes each new monthly partition join the read alias by itself.

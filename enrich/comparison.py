@@ -90,4 +90,8 @@ def compare_texts(a: AdFacts, b: AdFacts, rules: LinkRules) -> Evidence | None:
     score = text_similarity(a.template, b.template)
     if score < rules.text_min:
         return None
-    return Evidence(a.doc_id, b.doc_id, "text", round(score, 3), f"template text {score:.0%} alike")
+    return Evidence(a.doc_id, b.doc_id, "text", round(score, 3), text_detail(score))
+
+
+def text_detail(score: float) -> str:
+    return f"template text {score:.0%} alike"

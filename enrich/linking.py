@@ -124,10 +124,16 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
          stored: list[Evidence] = (), previous: dict[str, str | None] | None = None) -> LinkResult:
     ads = sorted(ads, key=lambda ad: ad.doc_id)
     position = {ad.doc_id: i for i, ad in enumerate(ads)}
-    # Earlier runs' text verdicts stand for pairs not compared again (both ads still present).
-    # Photos are matched afresh every run over all ads: vectorised, so cheap, and the same
-    # photo groups whether incremental or rebuilt.
-    kept = [e for e in stored if e.kind == "text" and e.a in position and e.b in position]
+    # Earlier runs' text verdicts stand for pairs not compared again (both ads still present),
+    # except those of the ads being (re-)enriched now: an edited ad's old links say nothing about its
+    # new text, and its old text neighbours get their pairs compared again (a chain through the
+    # edited ad may have been all that joined them). Photos are matched afresh every run over all
+    # ads: vectorised, so cheap, and the same photo groups whether incremental or rebuilt.
+    stored_text = [e for e in stored if e.kind == "text" and e.a in position and e.b in position]
+    kept = stored_text
+    if focus is not None:
+        kept = [e for e in stored_text if e.a not in focus and e.b not in focus]
+        focus = set(focus) | {e.a for e in stored_text if e.b in focus} | {e.b for e in stored_text if e.a in focus}
     fresh_text, text_stats = _text_evidence(ads, position, focus, kept, rules)
     seen = {(e.a, e.b) for e in fresh_text}
     text = fresh_text + [e for e in kept if (e.a, e.b) not in seen]
@@ -159,7 +165,8 @@ def _explain(evidence: list[Evidence], hubs: dict[str, Hub], all_groups: dict[st
              photo_key: dict[tuple[str, str], str]) -> dict[str, list[dict]]:
     links: dict[str, list[dict]] = defaultdict(list)
     for e in evidence:
-        hub = hubs.get(photo_key.get((e.a, e.b), ""))
+        # A hub photo weakens only the photo evidence; a text link between the same two ads still counts.
+        hub = hubs.get(photo_key.get((e.a, e.b), "")) if e.kind == "image" else None
         for me, other in ((e.a, e.b), (e.b, e.a)):
             record = {"ad": other, "evidence": e.kind, "score": e.score, "detail": e.detail}
             if hub:

@@ -78,11 +78,12 @@ def _chunk(values: np.ndarray, shift: int, width: int) -> np.ndarray:
     return ((values >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(np.int64)
 
 
-def _first_close_chunk(x: np.ndarray, y: np.ndarray, layout) -> np.ndarray:
-    """For each pair of hashes, the first chunk whose values are within one bit (len(layout) if none)."""
+def _first_close_chunk(x: np.ndarray, y: np.ndarray, j: np.ndarray, layout, crowded: list[np.ndarray]) -> np.ndarray:
+    """For each pair of hashes (y = stored photo j), the first chunk whose values are within one bit
+    and whose bucket for j is not too crowded to expand (len(layout) if none): the chunk that finds it."""
     first = np.full(len(x), len(layout), dtype=np.int64)
     for c in range(len(layout) - 1, -1, -1):
-        close = np.bitwise_count(_chunk(x, *layout[c]) ^ _chunk(y, *layout[c])) <= 1
+        close = (np.bitwise_count(_chunk(x, *layout[c]) ^ _chunk(y, *layout[c])) <= 1) & ~crowded[c][j]
         first[close] = c
     return first
 
@@ -93,13 +94,20 @@ def near_pairs(table: PhotoTable, rules: LinkRules, batch: int = 4_000_000) -> P
     if n < 2:
         return PhotoMatches(empty, empty, empty, empty, 0)
     found: list[np.ndarray] = []
-    skipped = 0
     layout = chunk_layout(n)
-    for c, (shift, width) in enumerate(layout):
+    # Buckets held by more photos than max_key_ads (stock photos, blank frames, biased top bits) are
+    # not expanded; a pair in such a bucket is left to a later chunk, which must then report it.
+    buckets, crowded = [], []
+    for shift, width in layout:
         stored = _chunk(table.phash, shift, width)
+        size = np.bincount(stored, minlength=1 << width)
+        buckets.append((stored, size))
+        crowded.append(size[stored] > rules.max_key_ads)
+    skipped = sum(int((size > rules.max_key_ads).sum()) for _, size in buckets)
+    for c, (shift, width) in enumerate(layout):
+        stored, bucket_size = buckets[c]
         order = np.argsort(stored, kind="stable")
         # A table of 2^width buckets beats binary search over millions of photos.
-        bucket_size = np.bincount(stored, minlength=1 << width)
         bucket_start = np.cumsum(bucket_size) - bucket_size
         flips = np.array([0] + [1 << bit for bit in range(width)], dtype=np.int64)
         for mirrored, probe in ((False, table.phash), (True, table.phash_flip)):
@@ -108,17 +116,14 @@ def near_pairs(table: PhotoTable, rules: LinkRules, batch: int = 4_000_000) -> P
                 query = base ^ flip
                 lo = bucket_start[query]
                 count = bucket_size[query].copy()
-                common = count > rules.max_key_ads
-                if common.any():
-                    skipped += int(np.unique(query[common]).size)
-                    count[common] = 0
+                count[count > rules.max_key_ads] = 0
                 for i, j in _expand(lo, count, order, batch):
                     keep = table.owner[i] != table.owner[j]
                     if not mirrored:
                         keep &= i < j
                     i, j = i[keep], j[keep]
                     # Reported by the first chunk that finds the pair, so each pair comes once per side.
-                    keep = _first_close_chunk(probe[i], table.phash[j], layout) == c
+                    keep = _first_close_chunk(probe[i], table.phash[j], j, layout, crowded) == c
                     i, j = i[keep], j[keep]
                     p = np.bitwise_count(probe[i] ^ table.phash[j])
                     d = np.bitwise_count((table.dhash_flip if mirrored else table.dhash)[i] ^ table.dhash[j])
@@ -127,13 +132,13 @@ def near_pairs(table: PhotoTable, rules: LinkRules, batch: int = 4_000_000) -> P
                         a, b = np.minimum(i[ok], j[ok]), np.maximum(i[ok], j[ok])
                         found.append(np.stack([a, b, p[ok].astype(np.int64), d[ok].astype(np.int64)], axis=1))
     if not found:
-        return PhotoMatches(empty, empty, empty, empty, skipped // 2)
+        return PhotoMatches(empty, empty, empty, empty, skipped)
     rows = np.concatenate(found)
     # A pair found both straight and mirrored keeps its closer reading.
     rows = rows[np.lexsort((rows[:, 2] + rows[:, 3], rows[:, 1], rows[:, 0]))]
     first = np.r_[True, (rows[1:, 0] != rows[:-1, 0]) | (rows[1:, 1] != rows[:-1, 1])]
     rows = rows[first]
-    return PhotoMatches(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], skipped // 2)
+    return PhotoMatches(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], skipped)
 
 
 def _expand(lo: np.ndarray, count: np.ndarray, order: np.ndarray, batch: int):

@@ -24,7 +24,7 @@ from adwatch.bulk import BulkAction, BulkWriter, delete, replace, upsert
 from adwatch.logs import progress
 from adwatch.store import Store
 from enrich.blocking import AdFacts, ImageKey, text_codes
-from enrich.comparison import Evidence, LinkRules
+from enrich.comparison import Evidence, LinkRules, text_detail
 from enrich.linking import LinkResult, link
 from enrich.profile import ENRICH_VERSION, profile_ad
 from enrich.summary import AdMeta, summarise
@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 LINK_FIELDS = ["site", "city", "country", "first_seen", "last_seen", "identifiers", "contacts.normalised",
                "contacts.placeholder", "minhash_bands", "template_text", "images.phash", "images.dhash",
-               "images.phash_flip", "images.dhash_flip", "images.low_detail", "cluster_id", "links", "enrich.status"]
+               "images.phash_flip", "images.dhash_flip", "images.low_detail", "cluster_id", "links", "text_links",
+               "enrich.status"]
 
 
 @dataclass
@@ -45,7 +46,7 @@ class LoadedFacts:
     previous: dict[str, str | None] = field(default_factory=dict)  # ad -> cluster id before this run
     stored: list[Evidence] = field(default_factory=list)  # text verdicts of earlier runs
     index_of: dict[str, str] = field(default_factory=dict)  # ad -> concrete index (partition)
-    old_links: dict[str, list] = field(default_factory=dict)
+    old_links: dict[str, tuple] = field(default_factory=dict)  # ad -> (links, text_links) as stored
 
 
 @dataclass
@@ -131,11 +132,12 @@ class Worker:
                                          src.get("first_seen", ""), src.get("last_seen", src.get("first_seen", "")),
                                          template, identifiers)
             loaded.previous[doc_id] = src.get("cluster_id")
-            loaded.old_links[doc_id] = src.get("links", [])
-            for record in src.get("links", []):
-                # Photos are matched afresh every run; only text verdicts are worth keeping.
-                if record["evidence"] == "text" and doc_id < record["ad"]:
-                    loaded.stored.append(Evidence(doc_id, record["ad"], "text", record["score"], record["detail"]))
+            loaded.old_links[doc_id] = (src.get("links", []), src.get("text_links", []))
+            # Photos are matched afresh every run; only text verdicts are worth keeping, and they come
+            # whole from text_links (`links` is cut at MAX_LINKS_PER_AD).
+            for record in src.get("text_links", []):
+                other, score = record.rsplit("|", 1)
+                loaded.stored.append(Evidence(doc_id, other, "text", float(score), text_detail(float(score))))
         return loaded
 
     def run(self, everything: bool = False, rebuild: bool = False) -> WorkerReport:
@@ -167,10 +169,15 @@ class Worker:
         meta, previous, old_links = loaded.meta, loaded.previous, loaded.old_links
         cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
         ad_actions = []
+        text_links: dict[str, list[str]] = {}
+        for e in result.pair_evidence:
+            if e.kind == "text":
+                text_links.setdefault(e.a, []).append(f"{e.b}|{e.score}")
         for doc_id, index in loaded.index_of.items():
-            new_links = result.links.get(doc_id, [])
+            new_links = (result.links.get(doc_id, []), sorted(text_links.get(doc_id, [])))
             if cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new_links) != _digest(old_links[doc_id]):
-                ad_actions.append(upsert(index, doc_id, {"cluster_id": cluster_of.get(doc_id), "links": new_links}))
+                ad_actions.append(upsert(index, doc_id, {"cluster_id": cluster_of.get(doc_id), "links": new_links[0],
+                                                         "text_links": new_links[1]}))
         report.ads_updated = len(ad_actions)
         self._write(ad_actions)
         live = {c.cluster_id for c in result.clusters}
@@ -210,5 +217,5 @@ class Worker:
             raise RuntimeError(f"{outcome.failed} of {len(actions)} writes failed; first: {outcome.errors[0].reason}")
 
 
-def _digest(links: list[dict]) -> str:
+def _digest(links) -> str:
     return hashlib.sha1(orjson.dumps(links, option=orjson.OPT_SORT_KEYS)).hexdigest()

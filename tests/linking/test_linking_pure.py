@@ -69,3 +69,65 @@ def test_template_keeps_shared_words_and_names_the_slots():
     assert template == "hi i am <name> new in <*> call me <*>"
     assert {s["name"] for s in slots} == {"<name>", "<*>"}
     assert "paris" in next(s for s in slots if s["name"] == "<*>")["values"]
+
+
+TEXT = "call me anytime sweet new girl in town relaxing massage outcall incall available all night long"
+
+
+def _photo(value: int):
+    from enrich.blocking import ImageKey
+
+    mirror = f"{~value & (2**64 - 1):016x}"
+    return ImageKey(f"{value:016x}", f"{value:016x}", mirror, mirror)
+
+
+def test_a_crowded_chunk_bucket_leaves_the_pair_to_the_next_chunk():
+    import random
+
+    from enrich.photos import near_pairs, photo_table
+
+    rng = random.Random(1)
+    top = 0xABCD << 48  # ten strangers share the first 16 bits: that bucket is too crowded to expand
+    ads = [AdFacts(f"s{i}", "", images=(_photo(top | rng.getrandbits(48)),)) for i in range(10)]
+    near = top | 0x123456789ABC
+    ads += [AdFacts("x", "", images=(_photo(near),)), AdFacts("y", "", images=(_photo(near ^ 1),))]
+    matches = near_pairs(photo_table(ads), LinkRules(max_key_ads=5))
+    assert list(zip(matches.first.tolist(), matches.second.tolist())) == [(10, 11)]
+
+
+def test_a_hub_photo_does_not_suppress_a_text_link_between_the_same_ads():
+    from enrich.blocking import text_codes
+
+    base = 0x9F3A5C7E12345678
+    keys = text_codes(["k1", "k2"])
+    ads = [AdFacts(f"a{i}", "2026-01-01", text_keys=keys, template=TEXT, images=(_photo(base),)) for i in range(2)]
+    ads += [AdFacts(f"a{i}", "2026-01-01", template=f"unrelated {i}", images=(_photo(base ^ (1 << (i * 5))),))
+            for i in range(2, 9)]
+    result = link(ads)
+    assert result.hubs and [c.members for c in result.clusters] == [("a0", "a1")]
+    text = [r for r in result.links["a0"] if r["evidence"] == "text"]
+    assert text and not text[0].get("suppressed")
+
+
+def test_an_edited_ad_loses_its_old_text_links_in_an_incremental_run():
+    from enrich.blocking import text_codes
+
+    keys = text_codes(["b1", "b2"])
+    ads = [AdFacts("a", "", text_keys=keys, template=TEXT), AdFacts("b", "", text_keys=keys, template=TEXT)]
+    stored = [e for e in link(ads).pair_evidence if e.kind == "text"]
+    edited = [ads[0], AdFacts("b", "", text_keys=keys, template="a used bicycle in good shape for sale, cheap, "
+                                                                 "pick up today near the station, cash only please")]
+    assert [c.members for c in link(edited, focus={"b"}, stored=stored).clusters] == \
+           [c.members for c in link(edited).clusters] == []
+
+
+def test_a_big_text_cluster_survives_an_incremental_run_on_its_stored_text_evidence():
+    from enrich.blocking import text_codes
+
+    keys = text_codes(["t1", "t2"])
+    ads = [AdFacts(f"ad{i:03d}", "2026-01-01", text_keys=keys, template=TEXT) for i in range(80)]
+    first = link(ads)
+    stored = [e for e in first.pair_evidence if e.kind == "text"]  # what the worker keeps in text_links
+    later = link(ads + [AdFacts("zz", "2026-02-01", template="something else entirely")], focus={"zz"},
+                 stored=stored)
+    assert [len(c.members) for c in later.clusters] == [len(c.members) for c in first.clusters] == [80]
