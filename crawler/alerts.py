@@ -74,11 +74,15 @@ class Alerter:
         for alert in alerts:
             log.warning("alert %s on run %s of %s: %s", alert.kind, run["run_id"], run["site"], alert.message)
         recorded = list(run.get("alerts") or []) + [asdict(a) for a in alerts]
-        self.store.client.update(index=self.store.runs, id=run["run_id"], doc={"alerts": recorded}, refresh=True)
         run["alerts"] = recorded
+        # The webhook first: when Elasticsearch itself is the outage, the alert must still go out.
         if self.webhook_url:
             for alert in alerts:
                 self._post(run, alert)
+        try:
+            self.store.client.update(index=self.store.runs, id=run["run_id"], doc={"alerts": recorded}, refresh=True)
+        except Exception as exc:  # noqa: BLE001 - a scheduler must outlive an unreachable index
+            log.error("could not record the alerts of run %s on its run document: %s", run["run_id"], exc)
 
     def _post(self, run: dict, alert: Alert) -> None:
         payload = {**asdict(alert), "site": run["site"], "run_id": run["run_id"], "status": run.get("status"),
@@ -90,7 +94,7 @@ class Alerter:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as reply:
                 reply.read()
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - URLError, timeouts, a garbled reply (HTTPException): all just logged
             # The alert is already logged and on the run document; a dead receiver must not stop crawling.
             log.error("alert webhook %s did not take the %s alert of run %s: %s", _safe_url(self.webhook_url),
                       alert.kind, run["run_id"], exc)

@@ -198,16 +198,26 @@ class Scheduler:
                     self.start(schedule, "schedule")
                 except SiteBusy:
                     self._record_skip(schedule, latest, now)
+                except Exception:  # noqa: BLE001 - e.g. the index is unreachable: try again at the next slot
+                    log.exception("%s: could not start the crawl of slot %s; carrying on", site, iso(latest))
 
     def supervise(self) -> None:
         """Reap children that ended, stop those over their limit (or all, when stopping), start enrichment."""
         for site, crawl in list(self.active.items()):
-            if crawl.process.poll() is not None:
-                del self.active[site]
-                self._crawl_ended(crawl)
-            else:
-                self._enforce_limits(crawl)
-        self._supervise_enrich()
+            # One site's trouble (an unreachable index while recording its end, say) is logged and
+            # the daemon goes on watching the others.
+            try:
+                if crawl.process.poll() is not None:
+                    del self.active[site]
+                    self._crawl_ended(crawl)
+                else:
+                    self._enforce_limits(crawl)
+            except Exception:  # noqa: BLE001
+                log.exception("%s: could not look after the crawl; carrying on", site)
+        try:
+            self._supervise_enrich()
+        except Exception:  # noqa: BLE001
+            log.exception("could not look after enrichment; carrying on")
 
     def drain(self) -> None:
         """Wait until no crawl or enrichment is running (stopping them first when stop() was called)."""
@@ -285,7 +295,7 @@ class Scheduler:
         if crawl.stopping_for != "shutdown":  # an operator's stop is not news
             alerts = check_run(run, iso(self.now()), self.error_rate_limit,
                                stopped_after_s=schedule.max_duration if crawl.stopping_for == "too_long" else None,
-                               reason=reason, gone_statuses=tuple(load_site(schedule.site).gone_statuses))
+                               reason=reason, gone_statuses=_gone_statuses(schedule.site))
             self.alerter.notify(run, alerts)
         if run["status"] == "finished" and schedule.enrich:
             self.enrich_for.append(run["run_id"])
@@ -372,3 +382,12 @@ def _last_line(path: Path) -> str:
     except OSError:
         return "(no output)"
     return lines[-1][-300:] if lines else "(no output)"
+
+
+def _gone_statuses(site: str) -> tuple[int, ...]:
+    """HTTP statuses that mean "ad removed" for `site` (not errors); the defaults when its definition no
+    longer loads (the crawl's failure is then the news, and the alert must still go out)."""
+    try:
+        return tuple(load_site(site).gone_statuses)
+    except Exception:  # noqa: BLE001 - SiteError, a missing environment placeholder, an unreadable file
+        return (404, 410)

@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from conftest import crawl_runs, crawling, free_port, wait_until, write_schedules
 
 from crawler.runs import read_job
@@ -60,9 +62,31 @@ def test_a_run_on_a_site_that_is_down_alerts_on_the_run_and_the_webhook(site, tm
     assert "zero_items, error_rate" in history.stdout
 
 
-def test_a_dead_webhook_is_logged_and_the_alert_is_still_recorded(site, tmp_path):
+def _garbling_receiver() -> int:
+    """A loopback server that answers every connection with a reply that is not HTTP."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer() -> None:
+        while True:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"garbage\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    return server.getsockname()[1]
+
+
+@pytest.mark.parametrize("receiver", ["dead", "garbling"])
+def test_a_dead_webhook_is_logged_and_the_alert_is_still_recorded(site, tmp_path, receiver):
     schedules = write_schedules(tmp_path, {"demo-html": {"cron": "@daily", "polite": False}})
-    dead = f"http://127.0.0.1:{free_port()}/hooks/secret-token"
+    port = free_port() if receiver == "dead" else _garbling_receiver()
+    dead = f"http://127.0.0.1:{port}/hooks/secret-token"
     env = {**site.env, "ADWATCH_DEMO_URL": f"http://127.0.0.1:{free_port()}", "ADWATCH_ALERT_WEBHOOK_URL": dead}
     done = subprocess.run(adwatch("run", "demo-html", "--now", "--schedules", str(schedules)), env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
