@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import json
+import logging
+import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -16,6 +18,7 @@ from adwatch.config import load_settings
 from adwatch.logs import configure as configure_logs, log_format
 from adwatch.store import Store, connect
 from adwatch.errors import UserError
+from crawler.scheduler_state import LOCK_HELD_ENV, SiteLock
 from crawler.sites import SiteDefinition, SiteError, known_sites, load_site
 
 out = Console()
@@ -69,7 +72,20 @@ def _crawl(args: argparse.Namespace) -> int:
     overrides = {"LOG_LEVEL": args.log_level}
     if args.no_politeness:
         overrides.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=16)
-    stats = crawl(args.site, args.job_dir, args.trigger, args.world_day, overrides, args.recrawl)
+    lock = None
+    if not os.environ.get(LOCK_HELD_ENV):
+        # A crawl started by hand takes its site's lock too, so the scheduler neither starts a second
+        # crawl of the site nor takes this live run for a dead one.
+        job_dir = Path(args.job_dir) if args.job_dir else load_settings().jobs_dir / load_site(args.site).site
+        lock = SiteLock(job_dir)
+        if not lock.acquire():
+            raise UserError(f"a crawl of {args.site} is already running with job directory {job_dir} (its lock "
+                            f"{lock.path} is held); wait for it to end, or use another --job-dir.")
+    try:
+        stats = crawl(args.site, args.job_dir, args.trigger, args.world_day, overrides, args.recrawl)
+    finally:
+        if lock:
+            lock.release()
     reason = stats.get("finish_reason")
     out.print(f"Crawl of {args.site} ended: {reason}; pages {stats.get('response_received_count', 0)}, "
               f"new {stats.get('adwatch/items/new', 0)}, changed {stats.get('adwatch/items/changed', 0)}, "

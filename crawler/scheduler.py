@@ -42,7 +42,7 @@ from adwatch.errors import UserError
 from adwatch.store import Store, connect
 from crawler.alerts import Alert, Alerter, check_run
 from crawler.runs import JobState, new_job, read_job, save_job
-from crawler.scheduler_state import RunHistory, SiteLock
+from crawler.scheduler_state import LOCK_HELD_ENV, RunHistory, SiteLock
 from crawler.schedules import Schedules, SiteSchedule, due_slot, next_slot, slot_at
 from crawler.sites import load_site
 
@@ -253,7 +253,8 @@ class Scheduler:
                  job.run_id, trigger, schedule.recrawl, log_path)
         with log_path.open("wb") as out:
             process = subprocess.Popen(crawl_command(schedule, job_dir, trigger), stdout=out,
-                                       stderr=subprocess.STDOUT, env=self.env, pass_fds=(lock.fd,),
+                                       stderr=subprocess.STDOUT, pass_fds=(lock.fd,),
+                                       env={**(self.env or os.environ), LOCK_HELD_ENV: str(lock.fd)},
                                        # its own session: a terminal's Ctrl-C reaches only us, and we
                                        # forward exactly one SIGTERM (a second one makes Scrapy quit unclean)
                                        start_new_session=True)

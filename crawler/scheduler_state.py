@@ -14,6 +14,11 @@ from pathlib import Path
 from adwatch.store import Store
 
 
+# Set in a crawl's environment by the scheduler that holds the site's lock for it (the descriptor
+# number); a crawl without it takes the lock itself.
+LOCK_HELD_ENV = "ADWATCH_SITE_LOCK_FD"
+
+
 class SiteLock:
     """An exclusive lock on a site's job directory. The crawl process inherits it, so it holds
     until the crawl ends, even when the scheduler that started it was killed."""

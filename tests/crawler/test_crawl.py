@@ -200,3 +200,16 @@ def test_json_logs_of_a_crawl_are_json_lines_without_ad_text(crawler, crawl_worl
     leaked = [line for line in lines for ad in crawl_ads.values()
               if len(ad["title"]) >= 12 and (ad["body"][:60] in line or ad["title"] in line)]
     assert not leaked, leaked[:3]
+
+
+def test_a_hand_started_crawl_refuses_a_site_whose_lock_is_held(crawler):
+    from crawler.scheduler_state import SiteLock
+
+    lock = SiteLock(crawler.cache_dir / "jobs" / "demo-html")  # as a scheduler's running crawl holds it
+    assert lock.acquire()
+    try:
+        done = crawler.crawl("demo-html", *FAST)
+    finally:
+        lock.release()
+    message = "".join(done.stderr.split())  # rich wraps long lines anywhere
+    assert done.returncode == 2 and "alreadyrunning" in message and "crawl.lock" in message
