@@ -98,7 +98,7 @@ def synthetic_facts(n: int, seed: int = 1) -> tuple[list[AdFacts], dict[str, int
             doc_id = f"synthetic:{ad:07d}"
             facts.append(AdFacts(
                 doc_id=doc_id, first_seen=f"2026-{1 + (day0 + ad % 30) // 31 % 12:02d}-{1 + (day0 + ad) % 28:02d}",
-                identifiers=tuple(sorted(set(identifiers))), placeholders=placeholders, text_keys=tuple(text_keys),
+                identifiers=tuple(sorted(set(identifiers))), placeholders=placeholders, text_keys=text_keys,
                 template=" ".join(words), images=tuple(images),
                 ))
             truth[doc_id] = controller

@@ -34,9 +34,9 @@ class AdFacts:
     first_seen: str
     identifiers: tuple[str, ...] = ()
     placeholders: tuple[str, ...] = ()
-    # LSH band keys: the stored strings, or their `text_codes` (what the worker keeps: a million
-    # ads' 64 keys as Python strings would take gigabytes).
-    text_keys: Sequence = ()
+    # LSH band keys as `text_codes` (int64 array): a million ads' 64 keys as Python strings, or as
+    # Python ints, would take gigabytes.
+    text_keys: Sequence[int] = ()
     template: str = ""
     images: tuple[ImageKey, ...] = ()
 
@@ -71,8 +71,7 @@ def text_pairs(ads: Sequence[AdFacts], focus: np.ndarray | None, max_key_ads: in
     if not lengths.sum():
         empty = np.zeros(0, dtype=np.int64)
         return TextPairs(empty, empty)
-    codes = np.concatenate([np.asarray(ad.text_keys) if isinstance(ad.text_keys, np.ndarray)
-                            else text_codes(ad.text_keys) for ad in ads if len(ad.text_keys)])
+    codes = np.concatenate([np.asarray(ad.text_keys, dtype=np.int64) for ad in ads])
     owners = np.repeat(np.arange(n, dtype=np.int64), lengths)
     order = np.lexsort((owners, codes))
     codes, owners = codes[order], owners[order]

@@ -15,15 +15,19 @@ from dataclasses import dataclass
 
 
 class UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
+    """Disjoint sets of ads (ids or row indices); the smaller member is the root."""
 
-    def find(self, x: str) -> str:
-        parent = self.parent.setdefault(x, x)
-        if parent != x:
-            root = self.find(parent)
-            self.parent[x] = root
-            return root
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, x):
+        parent = self.parent
+        if parent.setdefault(x, x) == x:
+            return x
+        # Path halving, iteratively: a million-ad component must not hit the recursion limit.
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
         return x
 
     def union(self, a: str, b: str) -> None:

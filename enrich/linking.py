@@ -33,25 +33,6 @@ class LinkResult:
     stats: dict = field(default_factory=dict)
 
 
-class _Joined:
-    """Union-find over ad indices (a list, not a dict: a million ads, millions of look-ups)."""
-
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def _text_evidence(ads: list[AdFacts], position: dict[str, int], focus: set[str] | None, kept: list[Evidence],
                    rules: LinkRules) -> tuple[list[Evidence], dict]:
     """Verified text pairs among candidates. Text evidence only has to connect: a pair the text
@@ -62,10 +43,9 @@ def _text_evidence(ads: list[AdFacts], position: dict[str, int], focus: set[str]
         focus_mask = np.zeros(len(ads), dtype=bool)
         focus_mask[[position[d] for d in focus if d in position]] = True
     pairs = text_pairs(ads, focus_mask, rules.max_key_ads)
-    joined = _Joined(len(ads))
+    joined = UnionFind()
     for e in kept:
-        if e.kind == "text":
-            joined.union(position[e.a], position[e.b])
+        joined.union(position[e.a], position[e.b])
     # Texts too short to mean anything never link: drop their pairs before the loop.
     words = np.fromiter((len(ad.template.split()) for ad in ads), dtype=np.int64, count=len(ads))
     long_enough = (words[pairs.first] >= rules.text_min_words) & (words[pairs.second] >= rules.text_min_words)
@@ -112,9 +92,10 @@ def _photo_evidence(ads: list[AdFacts], rules: LinkRules) -> tuple[list[Evidence
         photos = (int(table.slot[i]), int(table.slot[j]))
         if a > b:
             a, b, photos = b, a, photos[::-1]
-        if (a, b) in best and best[(a, b)].score >= round(1.0 - p / 64, 3):
+        score = round(1.0 - p / 64, 3)
+        if (a, b) in best and best[(a, b)].score >= score:
             continue
-        best[(a, b)] = Evidence(a, b, "image", round(1.0 - p / 64, 3), f"photo pHash {p} dHash {d} bits apart", photos)
+        best[(a, b)] = Evidence(a, b, "image", score, f"photo pHash {p} dHash {d} bits apart", photos)
         pair_group[(a, b)] = key_of_label[int(labels[i])]
     stats = {"photos": len(table), "photo_pairs": len(matches.first), "image_keys_skipped": matches.skipped_keys}
     return list(best.values()), groups, pair_group, stats
@@ -135,8 +116,7 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
         kept = [e for e in stored_text if e.a not in focus and e.b not in focus]
         focus = set(focus) | {e.a for e in stored_text if e.b in focus} | {e.b for e in stored_text if e.a in focus}
     fresh_text, text_stats = _text_evidence(ads, position, focus, kept, rules)
-    seen = {(e.a, e.b) for e in fresh_text}
-    text = fresh_text + [e for e in kept if (e.a, e.b) not in seen]
+    text = fresh_text + kept  # kept pairs are joined before comparing, so never compared again
     images, photo_groups, pair_group, photo_stats = _photo_evidence(ads, rules)
     evidence = text + images
 
