@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from adwatch.errors import UserError
+from adwatch.files import write_atomically
 
 # The one place the server version is pinned (docker-compose.yml must match; a test checks).
 # The newest 9.x whose integ-test-zip Maven Central served when this was pinned.
@@ -252,9 +253,7 @@ class EmbeddedNode:
         state = NodeState(pid=self._proc.pid, url=url, http_port=http_port, version=version,
                           node_dir=str(self.node_dir), started_at=time.time(),
                           seconds_to_ready=round(time.monotonic() - began, 2))
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2))
-        os.replace(tmp, self.state_path)
+        write_atomically(self.state_path, json.dumps(asdict(state), indent=2))
         return state
 
     def _write_config(self, home: Path, http_port: int, transport_port: int) -> None:

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from adwatch.config import load_settings
 from adwatch.errors import UserError
+from adwatch.files import write_atomically
 from adwatch.store import Store, connect, embedded_node
 
 DEMO_PREFIX = "demo"
@@ -86,13 +87,6 @@ def _demo_secret(out_dir: Path, settings) -> str:
     return path.read_text().strip()
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _analyst_outputs(out_dir: Path, store: Store, settings) -> tuple[Path, Path]:
     """The Kibana saved objects for the demo deployment and one researcher export (clusters, CSV)."""
     from dashboards.exports import ExportOptions, export
@@ -100,7 +94,8 @@ def _analyst_outputs(out_dir: Path, store: Store, settings) -> tuple[Path, Path]
 
     objects = saved_objects(DEMO_PREFIX)
     kibana = out_dir / "kibana" / "adwatch-demo.ndjson"
-    _write_atomically(kibana, to_ndjson(objects))
+    kibana.parent.mkdir(exist_ok=True)
+    write_atomically(kibana, to_ndjson(objects))
     out.print(f"    {len(objects)} Kibana saved objects (4 dashboards) for index prefix '{DEMO_PREFIX}' -> {kibana}")
     (out_dir / "exports").mkdir(exist_ok=True)
     secret = _demo_secret(out_dir, settings)

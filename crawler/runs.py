@@ -8,13 +8,13 @@ ads already written by it are skipped (the ledger knows their run id).
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from adwatch.bulk import BulkWriter, replace
+from adwatch.files import write_atomically
 from adwatch.store import Store
 
 from crawler.ledger import Ledger, RunClock
@@ -61,9 +61,7 @@ def read_job(job_dir: Path) -> JobState | None:
 def save_job(job_dir: Path, job: JobState) -> None:
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
-    tmp = job_dir / "run.json.tmp"
-    tmp.write_text(json.dumps(asdict(job)))
-    os.replace(tmp, job_dir / "run.json")
+    write_atomically(job_dir / "run.json", json.dumps(asdict(job)))
 
 
 class CrawlRun:

@@ -23,19 +23,15 @@ from rich.console import Console
 
 from adwatch.config import load_settings
 from adwatch.errors import UserError
+from adwatch.files import write_atomically
 
 out = Console()
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_out(path: Path, text: str) -> None:
     if not path.parent.is_dir():
         raise UserError(f"--out {path}: the directory {path.parent} does not exist; create it first.")
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, text)
 
 
 def _ndjson(prefix: str | None) -> tuple[str, str, int]:
@@ -48,7 +44,7 @@ def _ndjson(prefix: str | None) -> tuple[str, str, int]:
 
 def _dashboards_export(args: argparse.Namespace) -> int:
     prefix, text, count = _ndjson(args.prefix)
-    _write_atomically(args.out, text)
+    _write_out(args.out, text)
     out.print(f"Wrote {count} Kibana saved objects for index prefix {prefix!r} to {args.out}. Import them with "
               f"`adwatch dashboards import --kibana URL` or Kibana's Stack Management > Saved objects > Import.")
     return 0
