@@ -15,7 +15,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from adwatch import __version__, logs, walkthrough
+from adwatch import __version__, logs
 from adwatch.config import load_settings
 from adwatch.errors import UserError
 from adwatch.engine import ELASTICSEARCH_VERSION, fetch_distribution, find_java, tree_rss_bytes
@@ -23,7 +23,8 @@ from adwatch.store import Store, connect, embedded_node, month_of, now_utc
 
 # Stage packages add their commands through `register(subparsers)`: some as a group of their own
 # (`adwatch demo generate`), some at the top level (`adwatch crawl`).
-STAGE_GROUPS = {"demo": ("demo.cli", "the local demo marketplace and its ground-truth world")}
+STAGE_GROUPS = {"demo": (("demo.cli", "adwatch.walkthrough"),  # `adwatch demo run` wires every stage together
+                          "the local demo marketplace and its ground-truth world")}
 STAGE_COMMANDS = ["crawler.cli", "crawler.scheduler_cli", "enrich.cli", "dashboards.lookup_cli", "dashboards.cli"]
 
 out = Console()
@@ -121,12 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--keep-months", type=int, required=True, help="months to keep, counting this one")
     retention.set_defaults(func=_retention)
 
-    for name, (module, help_text) in STAGE_GROUPS.items():
+    for name, (modules, help_text) in STAGE_GROUPS.items():
         group = sub.add_parser(name, help=help_text)
         group_sub = group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
-        importlib.import_module(module).register(group_sub)
-        if name == "demo":
-            walkthrough.register(group_sub)  # `adwatch demo run` wires every stage together
+        for module in modules:
+            importlib.import_module(module).register(group_sub)
     for module in STAGE_COMMANDS:
         importlib.import_module(module).register(sub)
     return parser
