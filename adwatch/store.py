@@ -251,15 +251,16 @@ class Store:
 
     # ------------------------------------------------------------------ status
 
+    def count(self, alias: str) -> int:
+        """Documents behind an alias or index; 0 when it does not exist yet."""
+        try:
+            return self.client.count(index=alias)["count"]
+        except NotFoundError:
+            return 0
+
     def counts(self) -> dict[str, int]:
         """Documents per alias (0 when an alias does not exist yet)."""
-        out = {}
-        for alias in (self.ads, self.clusters, self.runs):
-            try:
-                out[alias] = self.client.count(index=alias)["count"]
-            except NotFoundError:
-                out[alias] = 0
-        return out
+        return {alias: self.count(alias) for alias in (self.ads, self.clusters, self.runs)}
 
 
 def now_utc() -> datetime:

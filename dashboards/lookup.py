@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import phonenumbers
-from elasticsearch import NotFoundError
 
 from adwatch.errors import UserError
 from adwatch.store import Store
+from dashboards.lookup_cluster import short_title
 from enrich.blocking import ImageKey
 from enrich.comparison import LinkRules, image_distance
 from enrich.identifiers import extract_contacts, find_emails
@@ -30,21 +30,12 @@ from enrich.images import ImageError, image_hashes, hash_query_keys
 from enrich.normalise import fold_with_offsets, normalise_text
 from enrich.phones import extract_phones
 
-TITLE_CHARS = 40
-"""Titles are cut to this many characters: terminals and logs get no more of an ad's text."""
-
 RESULT_FIELDS = ["site", "ad_id", "city", "country", "first_seen", "cluster_id", "title", "identifiers",
                  "images.phash", "images.dhash", "images.phash_flip", "images.dhash_flip", "images.low_detail"]
 TEXT_FIELDS = ["title^2", "body", "contact_text"]
 
 
 # ------------------------------------------------------------------ reading the analyst's input
-
-
-def short_title(title: str | None, limit: int = TITLE_CHARS) -> str:
-    """The first `limit` characters of a title on one line, '…' marking a cut."""
-    flat = " ".join((title or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def check_country(country: str) -> str:
@@ -247,21 +238,6 @@ def to_match(hit: dict, request: SearchRequest, photo: tuple[int, int, int] | No
 
 
 # ------------------------------------------------------------------ the index edge
-
-
-def count_docs(store: Store, index: str) -> int:
-    """Documents in an index or alias; 0 when it does not exist yet."""
-    try:
-        return store.client.count(index=index)["count"]
-    except NotFoundError:
-        return 0
-
-
-def require_ads(store: Store) -> None:
-    """UserError when there is no ad to search (no schema yet, or nothing crawled)."""
-    if not count_docs(store, store.ads):
-        raise UserError(f"The ads index {store.ads} is empty: crawl first (`adwatch crawl SITE`), then "
-                        "`adwatch enrich`; check ADWATCH_INDEX_PREFIX if you expected a deployment here.")
 
 
 def index_countries(store: Store) -> list[str]:

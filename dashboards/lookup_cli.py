@@ -79,10 +79,9 @@ def _listed(values: list[str], n: int = LISTED) -> str:
 
 def _search(args: argparse.Namespace) -> int:
     from dashboards.lookup import (  # enrich's phone tables, Pillow and numpy load only for this command
-        SearchRequest, check_country, check_site, email_keys, handle_keys, read_phone, read_photo, require_ads,
-        search_ads,
+        SearchRequest, check_country, check_site, email_keys, handle_keys, read_phone, read_photo, search_ads,
     )
-    from dashboards.lookup_cluster import find_cluster
+    from dashboards.lookup_cluster import find_cluster, require_ads
 
     if not (args.query.strip() or args.phone or args.email or args.handle or args.image or args.cluster
             or args.site):

@@ -16,12 +16,27 @@ from elasticsearch import NotFoundError
 
 from adwatch.errors import UserError
 from adwatch.store import Store
-from dashboards.lookup import count_docs, require_ads, short_title
 
 AD_FIELDS = ["site", "ad_id", "city", "first_seen", "title", "links.ad", "links.evidence", "links.suppressed",
              "links.detail"]
 WEEKS_SHOWN = 16
 """Activity is shown per week up to this many weeks, per month beyond."""
+
+TITLE_CHARS = 40
+"""Titles are cut to this many characters: terminals and logs get no more of an ad's text."""
+
+
+def short_title(title: str | None, limit: int = TITLE_CHARS) -> str:
+    """The first `limit` characters of a title on one line, '…' marking a cut."""
+    flat = " ".join((title or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def require_ads(store: Store) -> None:
+    """UserError when there is no ad to search (no schema yet, or nothing crawled)."""
+    if not store.count(store.ads):
+        raise UserError(f"The ads index {store.ads} is empty: crawl first (`adwatch crawl SITE`), then "
+                        "`adwatch enrich`; check ADWATCH_INDEX_PREFIX if you expected a deployment here.")
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,7 @@ def choose_page(ads: list[TimelineAd], page_size: int, page: int | None = None, 
 
 def load_cluster(store: Store, cluster_id: str) -> ClusterView:
     """The cluster document and its ads, oldest first; UserError naming what to do when there is none."""
+    require_ads(store)
     doc = find_cluster(store, cluster_id)
     hits = list(store.scan(store.ads, {"term": {"cluster_id": cluster_id}}, source=AD_FIELDS))
     members = {hit["_id"] for hit in hits}
@@ -144,12 +160,11 @@ def load_cluster(store: Store, cluster_id: str) -> ClusterView:
 
 def find_cluster(store: Store, cluster_id: str) -> dict:
     """The clusters-index document of `cluster_id`; UserError saying where it went or how to find ids."""
-    require_ads(store)
     try:
         return store.client.get(index=store.clusters, id=cluster_id)["_source"]
     except NotFoundError:
         pass
-    if not count_docs(store, store.clusters):
+    if not store.count(store.clusters):
         raise UserError(f"No clusters in {store.clusters} yet: run `adwatch enrich` to link the crawled ads.")
     survivor = store.client.search(index=store.clusters, size=1, query={"term": {"merged_from": cluster_id}},
                                    source=["cluster_id"])["hits"]["hits"]
