@@ -11,8 +11,8 @@ clusters: one row per cluster active in [since, until) (first ad before `until`,
     cities, countries (counts);
   - cadence: ads_per_active_day = size / active_days; median_gap_days = median of the gaps, in
     days, between consecutive ads in first-seen order (ads on one day are 0 apart);
-  - growth: ads_last_7d = ads first seen in the last 7 days of the cluster's own span (last_day
-    and the 6 days before); growth_7d = ads_last_7d / the ads before those 7 days (empty when the
+  - growth: ads_last_7d = ads first seen in the 7 days ending at the cluster's newest first-seen
+    day; growth_7d = ads_last_7d / the ads before those 7 days (empty when the
     whole cluster is younger than 7 days);
   - evidence_identifier / _text / _image / _suppressed: the cluster's links by evidence type;
   - shared_identifiers, identifier_kinds ("phone=2;email=1") and identifiers: identifiers shared
@@ -70,11 +70,11 @@ CLUSTER_COLUMNS = [
 TEXT_COLUMNS = [("template", "str"), ("representative_url", "str"), ("site_names", "list"), ("city_names", "list")]
 TIMESERIES_COLUMNS = [("day", "str"), ("measure", "str"), ("by", "str"), ("group", "str"), ("count", "int"),
                       ("suppressed", "bool")]
-# (panel id, measure, breakdown, the panel's aggregation holding the group; None = one total per day)
-TIMESERIES_PANELS = [("ads-per-day-in-clusters", "ads", "cluster", "cluster"),
-                     ("ads-per-day-by-site", "ads", "site", "site"),
-                     ("ads-per-day-by-category", "ads", "category", "category"),
-                     ("new-clusters-per-day", "new_clusters", "all", None)]
+# (panel id, measure, breakdown = the panel's aggregation holding the group; "all" = one total per day)
+TIMESERIES_PANELS = [("ads-per-day-in-clusters", "ads", "cluster"),
+                     ("ads-per-day-by-site", "ads", "site"),
+                     ("ads-per-day-by-category", "ads", "category"),
+                     ("new-clusters-per-day", "new_clusters", "all")]
 
 
 @dataclass(frozen=True)
@@ -262,13 +262,10 @@ def _urls(store: Store, doc_ids: list[str | None]) -> dict[str, str]:
 def timeseries_table(store: Store, options: ExportOptions) -> Table:
     """Daily counts from the dashboard panels' own searches, with small counts suppressed."""
     cells: list[dict] = []
-    for panel_id, measure, by, group_agg in TIMESERIES_PANELS:
+    for panel_id, measure, by in TIMESERIES_PANELS:
         panel = P.panel(panel_id, store.names.prefix)
         rows = panel.stats(store.client, options.since, options.until)
-        if group_agg is None:
-            cells += [_cell(row["day"], measure, by, "", row["count"]) for row in rows]
-            continue
-        cells += [_cell(row["day"], measure, by, str(row[group_agg]), row["count"]) for row in rows]
+        cells += [_cell(row["day"], measure, by, "" if by == "all" else str(row[by]), row["count"]) for row in rows]
         if by == "cluster":  # the two groups partition the day's ads: their sum is the total
             totals = Counter()
             for row in rows:

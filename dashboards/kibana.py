@@ -95,9 +95,9 @@ def lens_layer(panel: Panel) -> tuple[dict, list[str], list[str]]:
     metrics = leaf_metrics(panel.aggs)
     chain = list(bucket_chain(panel.aggs))
     count_needed = not metrics or any(kind == "terms" and "_count" in params.get("order", {"_count": "desc"})
-                                      for _, kind, params, _ in chain)
+                                      for _, kind, params in chain)
     metric_ids = [_column_id(panel, name) for name in metrics] + ([_column_id(panel, "count")] if count_needed else [])
-    for name, kind, params, _ in chain:
+    for name, kind, params in chain:
         column_id = _column_id(panel, name)
         columns[column_id] = _bucket_column(panel, name, kind, params, metric_ids[-1] if count_needed else None)
         buckets.append(column_id)

@@ -132,18 +132,16 @@ class Panel:
         return self.rows(self.run(client, since, until))
 
 
-def bucket_chain(aggs: dict) -> Iterator[tuple[str, str, dict, dict]]:
-    """(name, type, params, metrics) for each bucket level, outermost first; metrics of the innermost level."""
+def bucket_chain(aggs: dict) -> Iterator[tuple[str, str, dict]]:
+    """(name, type, params) for each bucket level, outermost first."""
     level = aggs
     while level:
         buckets = [(name, spec) for name, spec in level.items() if _agg_type(spec) in BUCKET_AGGS]
         if not buckets:
             return
         name, spec = buckets[0]
-        inner = spec.get("aggs", {})
-        metrics = {n: s for n, s in inner.items() if _agg_type(s) in METRIC_AGGS}
-        yield name, _agg_type(spec), spec[_agg_type(spec)], metrics
-        level = inner
+        yield name, _agg_type(spec), spec[_agg_type(spec)]
+        level = spec.get("aggs", {})
 
 
 def leaf_metrics(aggs: dict) -> dict:
