@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 
 from adwatch.store import Store
+from crawler.scheduler_state import RunHistory
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Alerter:
     """Logs alerts, records them on their run document and posts them to an optional webhook."""
 
     def __init__(self, store: Store, webhook_url: str = "", timeout_s: float = 5.0) -> None:
-        self.store = store
+        self.history = RunHistory(store)
         self.webhook_url = webhook_url
         self.timeout_s = timeout_s
 
@@ -80,7 +80,7 @@ class Alerter:
             for alert in alerts:
                 self._post(run, alert)
         try:
-            self.store.client.update(index=self.store.runs, id=run["run_id"], doc={"alerts": recorded}, refresh=True)
+            self.history.update(run["run_id"], {"alerts": recorded})
         except Exception as exc:  # noqa: BLE001 - a scheduler must outlive an unreachable index
             log.error("could not record the alerts of run %s on its run document: %s", run["run_id"], exc)
 

@@ -67,8 +67,9 @@ def move_demo_world(site: SiteDefinition, day: int) -> None:
 
 
 def _crawl(args: argparse.Namespace) -> int:
-    load_site(args.site)  # a bad definition fails here with its file and key, before Scrapy starts
-    connect(load_settings())  # so does an unreachable cluster
+    definition = load_site(args.site)  # a bad definition fails here with its file and key, before Scrapy starts
+    settings = load_settings()
+    connect(settings)  # so does an unreachable cluster
     overrides = {"LOG_LEVEL": args.log_level}
     if args.no_politeness:
         overrides.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=16)
@@ -76,7 +77,7 @@ def _crawl(args: argparse.Namespace) -> int:
     if not os.environ.get(LOCK_HELD_ENV):
         # A crawl started by hand takes its site's lock too, so the scheduler neither starts a second
         # crawl of the site nor takes this live run for a dead one.
-        job_dir = Path(args.job_dir) if args.job_dir else load_settings().jobs_dir / load_site(args.site).site
+        job_dir = Path(args.job_dir) if args.job_dir else settings.jobs_dir / definition.site
         lock = SiteLock(job_dir)
         if not lock.acquire():
             raise UserError(f"a crawl of {args.site} is already running with job directory {job_dir} (its lock "

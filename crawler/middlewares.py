@@ -32,6 +32,12 @@ def parse_retry_after(value: bytes | str | None, now: float | None = None) -> fl
     return max(0.0, when - (time.time() if now is None else now))
 
 
+
+def downloader_slot(crawler, request):
+    """The downloader slot (per-host concurrency and delay) a request goes through; None before its first."""
+    downloader = crawler.engine.downloader
+    return downloader.slots.get(downloader.get_slot_key(request))
+
 class RetryAfterMiddleware:
     STATUSES = (429, 503)
 
@@ -87,6 +93,8 @@ class RetryAfterMiddleware:
         slot.delay = min(max(slot.delay * 1.5, 0.05), self.max_backoff_delay_s)
 
     def _recover(self, request) -> None:
+        if not self.base:  # nothing was ever slowed down: every answer would pass here for nothing
+            return
         slot = self._slot(request)
         if slot is None or id(slot) not in self.base:
             return
@@ -97,8 +105,7 @@ class RetryAfterMiddleware:
             slot.concurrency += 1
 
     def _slot(self, request):
-        downloader = self.crawler.engine.downloader
-        return downloader.slots.get(downloader.get_slot_key(request))
+        return downloader_slot(self.crawler, request)
 
 
 class CrawlDelayMiddleware:
@@ -119,10 +126,11 @@ class CrawlDelayMiddleware:
         return cls(crawler, crawler.settings.get("USER_AGENT", "*"))
 
     def process_request(self, request, spider=None):
+        if not self.floor:  # most sites ask for no Crawl-delay: no URL parsing per request then
+            return None
         floor = self.floor.get(urlsplit(request.url).netloc)
         if floor:
-            downloader = self.crawler.engine.downloader
-            slot = downloader.slots.get(downloader.get_slot_key(request))
+            slot = downloader_slot(self.crawler, request)
             if slot is not None and slot.delay < floor:
                 slot.delay = floor
         return None

@@ -99,7 +99,7 @@ class Scheduler:
     def __init__(self, store: Store, schedules: Schedules, jobs_dir: Path, alerter: Alerter,
                  error_rate_limit: float = 0.25, env: dict[str, str] | None = None,
                  now: Callable[[], datetime] = utc_now, sleep: Callable[[float], object] | None = None) -> None:
-        self.store, self.schedules, self.jobs_dir = store, schedules, Path(jobs_dir)
+        self.schedules, self.jobs_dir = schedules, Path(jobs_dir)
         self.history = RunHistory(store)
         self.alerter, self.error_rate_limit = alerter, error_rate_limit
         self.env = env
