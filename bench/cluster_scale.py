@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from enrich.blocking import AdFacts, ImageKey  # noqa: E402
 from enrich.comparison import LinkRules, compare_images, compare_texts  # noqa: E402
+from enrich.evaluation import score  # noqa: E402
 from enrich.linking import link  # noqa: E402
 from enrich.summary import AdMeta, summarise  # noqa: E402
 
@@ -106,20 +107,6 @@ def synthetic_facts(n: int, seed: int = 1) -> tuple[list[AdFacts], dict[str, int
     return facts, truth
 
 
-def _pairwise_f1(clusters, truth: dict[str, int]) -> float:
-    from collections import Counter
-
-    predicted = {m: c.cluster_id for c in clusters for m in c.members}
-    true_sizes = Counter(truth.values())
-    true_pairs = sum(s * (s - 1) // 2 for s in true_sizes.values())
-    pred_pairs = sum(len(c.members) * (len(c.members) - 1) // 2 for c in clusters)
-    both = Counter((predicted[m], truth[m]) for m in predicted)
-    hits = sum(s * (s - 1) // 2 for s in both.values())
-    precision = hits / pred_pairs if pred_pairs else 1.0
-    recall = hits / true_pairs if true_pairs else 1.0
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
 def one(n: int) -> dict:
     began = time.perf_counter()
     facts, truth = synthetic_facts(n)
@@ -136,6 +123,11 @@ def one(n: int) -> dict:
             "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
             "clusters": len(result.clusters), "largest": max((len(c.members) for c in result.clusters), default=0),
             "pairwise_f1": _pairwise_f1(result.clusters, truth), "stats": result.stats}
+
+
+def _pairwise_f1(clusters, truth: dict[str, int]) -> float:
+    cluster_of = {m: c.cluster_id for c in clusters for m in c.members}
+    return score({ad: cluster_of.get(ad, ad) for ad in truth}, truth).pairwise_f1
 
 
 def all_pairs_seconds_per_pair(sample: int = 600) -> float:

@@ -76,8 +76,7 @@ def enriched_world(es_settings, tmp_path_factory):
     st = Store(client, f"w{uuid.uuid4().hex[:10]}")
     st.ensure_schema()
     index_world(st, world, images)
-    Worker(st, images).run()
-    st.refresh()
+    Worker(st, images).run()  # ends with a refresh
     try:
         yield st, world, images
     finally:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from demo.world import read_meta, read_truth
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,10 +20,9 @@ def test_demo_run_crawls_both_flavours_clusters_and_scores_against_the_truth(cli
     assert "Crawl of demo-html ended: finished" in text and "Crawl of demo-js ended: finished" in text
     assert "Largest of" in text
     scores = json.loads((tmp_path / "evaluation.json").read_text())
-    last_day = json.loads((tmp_path / "world" / "world.json").read_text())["days"] - 1
-    with (tmp_path / "world" / "truth.jsonl").open() as lines:
-        live = [t for t in map(json.loads, lines)
-                if t["first_day"] <= last_day and (t["removed_day"] is None or t["removed_day"] > last_day)]
+    last_day = read_meta(tmp_path / "world")["days"] - 1
+    truth = read_truth(tmp_path / "world")
+    live = [t for t in truth if t["first_day"] <= last_day and (t["removed_day"] is None or t["removed_day"] > last_day)]
     # Pages the demo breaks on purpose (truncated, missing title) are the only ones allowed to be missing.
     assert scores["ads"] >= 0.9 * len(live)
     assert scores["pairwise_f1"] >= 0.9 and scores["bcubed_f1"] >= 0.9
@@ -32,6 +33,5 @@ def test_demo_run_crawls_both_flavours_clusters_and_scores_against_the_truth(cli
     export = (tmp_path / "exports" / "clusters.csv").read_text()
     manifest = json.loads((tmp_path / "exports" / "clusters.csv.manifest.json").read_text())
     assert manifest["rows"] == len(export.splitlines()) - 1 and manifest["parameters"]["k"] == 5
-    with (tmp_path / "world" / "truth.jsonl").open() as lines:
-        people = {p.lstrip("+") for t in map(json.loads, lines) for p in t["phones"] + t["emails"]}
+    people = {p.lstrip("+") for t in truth for p in t["phones"] + t["emails"]}
     assert people and not any(p in export for p in people)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from demo.generator import generate_world
+from demo.world import read_truth
 
 WORLD_ADS, WORLD_SEED = 1200, 21
 
@@ -21,8 +21,7 @@ def link_world(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def link_truth(link_world) -> list[dict]:
-    with (link_world / "truth.jsonl").open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
+    return read_truth(link_world)
 
 
 @pytest.fixture

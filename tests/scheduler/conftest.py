@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import threading
 import time
@@ -25,6 +24,10 @@ from demo.generator import generate_world  # noqa: E402
 from demo.server import start_server  # noqa: E402
 
 T0 = datetime(2030, 1, 1, 10, 0, tzinfo=timezone.utc)
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)
 
 
 class FakeClock:
@@ -54,12 +57,6 @@ def schedules_for(directory: Path, **entry) -> Schedules:
     return load_schedules(write_schedules(directory, {"demo-html": {"cron": "*/10 * * * *", "polite": False,
                                                                     "max_duration": "10m", **entry}}))
 
-
-def free_port() -> int:
-    """A loopback port nobody listens on (a marketplace or webhook that is down)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def crawl_runs(d) -> list[dict]:

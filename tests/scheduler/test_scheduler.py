@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import signal
-from datetime import timedelta
 
-from conftest import T0, crawl_runs, crawling, make_scheduler, schedules_for, wait_until
+from conftest import T0, crawl_runs, crawling, make_scheduler, minutes, schedules_for, wait_until
 
 from crawler.runs import read_job
 from crawler.scheduler import iso
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
 
 
 def test_each_cron_slot_runs_once_at_its_time(site, clock, tmp_path):

@@ -8,12 +8,13 @@ import sys
 
 import pytest
 
-from conftest import crawl_runs, crawling, free_port, wait_until, write_schedules
+from conftest import crawl_runs, crawling, wait_until, write_schedules
+from crawl_helpers import ROOT
 
+from adwatch.engine import free_port
 from crawler.runs import read_job
 from crawler.scheduler import SiteLock
 
-ROOT = __file__.rsplit("/tests/", 1)[0]
 
 
 def adwatch(*args: str) -> list[str]:

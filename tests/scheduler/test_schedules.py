@@ -6,16 +6,12 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import write_schedules
+from conftest import minutes, write_schedules
 
 from crawler.schedules import ScheduleError, SiteSchedule, due_slot, load_schedules, slot_at
 from crawler.sites import load_site
 
 T = datetime(2030, 1, 1, 10, 0, tzinfo=timezone.utc)
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
 
 
 def test_shipped_schedules_crawl_only_the_local_demo_marketplace():
