@@ -55,7 +55,8 @@ class Link(InnerDoc):
     evidence = Keyword()  # identifier | text | image
     score = Float()
     detail = Keyword(ignore_above=512)
-    suppressed = Boolean()  # true when a hub weakened or dropped this evidence
+    suppressed = Boolean()  # true when a hub or a refused bridge dropped this evidence
+    suppressed_by = Keyword()  # hub | bridge
     photos = Integer()  # image evidence: index of the matching photo on this ad, then on the other
 
 
@@ -66,6 +67,7 @@ class EnrichError(InnerDoc):
 
 class EnrichState(InnerDoc):
     status = Keyword()  # pending | done | error
+    linked = Boolean()  # false from enrichment until a link run has written this ad's cluster
     version = Keyword()
     processed_at = Date()
     errors = Object(EnrichError)
@@ -116,9 +118,12 @@ class AdDoc(Document):
     enrich = Object(EnrichState)
     cluster_id = Keyword()
     links = Object(Link)
-    # Every text link of this ad to a later ad ("<other ad>|<score>"), never cut short like `links`:
-    # incremental runs rebuild text connectivity from it without comparing old pairs again.
+    # No longer written (it held "<other ad>|<score>" strings); kept so older documents stay valid.
     text_links = Keyword(index=False, doc_values=False)
+    # This ad's rows of the text score table ([{ad: a later ad, score}], every compared candidate
+    # scoring at least enrich.comparison.TEXT_SCORE_FLOOR): incremental runs and threshold
+    # changes read it instead of comparing again. Stored whole, not indexed.
+    text_pairs = Object(enabled=False)
     crawl = Object(CrawlInfo)
 
     class Meta:

@@ -23,7 +23,7 @@ import phonenumbers
 from adwatch.errors import UserError
 from adwatch.store import Store
 from dashboards.lookup_cluster import short_title
-from enrich.blocking import ImageKey
+from enrich.facts import ImageKey
 from enrich.comparison import LinkRules, image_distance
 from enrich.identifiers import extract_contacts, find_emails
 from enrich.images import ImageError, image_hashes, hash_query_keys

@@ -1,9 +1,12 @@
 """Blocking: which ads are worth comparing, without comparing all pairs.
 
 Cheap sources of candidates, each an inverted index from key to ads:
-- identifiers: ads sharing a normalised phone / email / handle form a group (no pairs needed);
+- identifiers: ads sharing a normalised phone / email / handle form a group (enrich.scoring's
+  identity keys: no pairs needed);
 - text: ads sharing a MinHash-LSH band key are candidate pairs (built in numpy: keys are 64-bit
-  codes, groups come from one sort, pairs from each group's upper triangle);
+  codes, groups come from one sort, pairs from each group's upper triangle); each ad keeps its
+  `per_ad` candidates that share the most band keys with it (inside a big controller every ad
+  shares keys with hundreds of others, and its 30 closest hold the template group together);
 - photos: see enrich.photos (multi-index hashing over every photo at once).
 Keys held by more than `max_key_ads` ads say little and would explode into pairs; they are
 skipped for pair generation and counted, so the cost is visible.
@@ -11,48 +14,12 @@ skipped for pair generation and counted, so the cost is visible.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-
-@dataclass(frozen=True, slots=True)  # millions of these at scale
-class ImageKey:
-    phash: str
-    dhash: str
-    phash_flip: str
-    dhash_flip: str
-
-
-@dataclass(frozen=True, slots=True)  # millions of these at scale
-class AdFacts:
-    """What linking knows about one ad, as loaded from the index."""
-
-    doc_id: str
-    first_seen: str
-    identifiers: tuple[str, ...] = ()
-    placeholders: tuple[str, ...] = ()
-    # LSH band keys as `text_codes` (int64 array): a million ads' 64 keys as Python strings, or as
-    # Python ints, would take gigabytes.
-    text_keys: Sequence[int] = ()
-    template: str = ""
-    images: tuple[ImageKey, ...] = ()
-
-
-def text_codes(keys: Sequence[str]) -> np.ndarray:
-    """Band keys as 64-bit codes for one linking run (Python's string hash: stable within a process,
-    which is all blocking needs; a false collision costs one extra comparison)."""
-    return np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys))
-
-
-def identifier_groups(ads: Sequence[AdFacts]) -> dict[str, list[str]]:
-    by_identifier: dict[str, list[str]] = defaultdict(list)
-    for ad in ads:
-        for ident in ad.identifiers:
-            by_identifier[ident].append(ad.doc_id)
-    return {k: v for k, v in by_identifier.items() if len(v) >= 2}
+from enrich.facts import AdFacts
 
 
 @dataclass
@@ -63,9 +30,8 @@ class TextPairs:
     stats: dict = field(default_factory=dict)
 
 
-def text_pairs(ads: Sequence[AdFacts], focus: np.ndarray | None, max_key_ads: int,
-               flush_at: int = 20_000_000) -> TextPairs:
-    """Ad pairs sharing a band key; with `focus` (a boolean mask), only pairs touching a focus ad."""
+def text_pairs(ads: Sequence[AdFacts], max_key_ads: int, per_ad: int = 0, flush_at: int = 20_000_000) -> TextPairs:
+    """Ad pairs sharing a band key, at most `per_ad` closest per ad (0: all)."""
     n = len(ads)
     lengths = np.fromiter((len(ad.text_keys) for ad in ads), dtype=np.int64, count=n)
     if not lengths.sum():
@@ -91,9 +57,6 @@ def text_pairs(ads: Sequence[AdFacts], focus: np.ndarray | None, max_key_ads: in
         for s in range(0, len(group_starts), step):
             members = owners[group_starts[s:s + step, None] + np.arange(size)]
             a, b = members[:, iu].ravel(), members[:, ju].ravel()  # owners sorted within a group: a < b
-            if focus is not None:
-                touch = focus[a] | focus[b]
-                a, b = a[touch], b[touch]
             pending.append(a * n + b)
             pending_size += len(a)
             if pending_size >= flush_at:
@@ -101,5 +64,48 @@ def text_pairs(ads: Sequence[AdFacts], focus: np.ndarray | None, max_key_ads: in
                 pending, pending_size = [], 0
     if pending:
         merged = np.union1d(merged, np.concatenate(pending))
-    return TextPairs(merged // n, merged % n, skipped)
+    first, second = merged // n, merged % n
+    if per_ad and len(first):
+        first, second = _closest(ads, first, second, per_ad)
+    return TextPairs(first, second, skipped, {"text_candidates": len(merged)})
+
+
+def band_matrix(ads: Sequence[AdFacts]) -> np.ndarray:
+    """Every ad's band codes as one row (32-bit folded: equality is all that is asked of them);
+    a missing band holds a value no other row holds at that place."""
+    n = len(ads)
+    width = max((len(ad.text_keys) for ad in ads), default=0)
+    matrix = np.repeat(-(np.arange(n, dtype=np.int64) % (1 << 31)) - 1, max(width, 1)).reshape(n, -1).astype(np.int32)
+    for row, ad in enumerate(ads):
+        if len(ad.text_keys):
+            codes = np.asarray(ad.text_keys, dtype=np.int64)
+            matrix[row, :len(codes)] = ((codes ^ (codes >> 32)) & 0x7FFFFFFF).astype(np.int32)
+    return matrix
+
+
+def shared_bands(matrix: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 250_000) -> np.ndarray:
+    """How many band keys each pair of ads shares (band i of one against band i of the other)."""
+    out = np.zeros(len(first), dtype=np.int16)
+    for lo in range(0, len(first), chunk):
+        a, b = first[lo:lo + chunk], second[lo:lo + chunk]
+        out[lo:lo + chunk] = np.count_nonzero(matrix[a] == matrix[b], axis=1)
+    return out
+
+
+def _closest(ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray, per_ad: int):
+    """Pairs that are among the `per_ad` closest candidates (most shared band keys) of either ad."""
+    degree = np.bincount(np.r_[first, second], minlength=len(ads))
+    crowded = (degree[first] > per_ad) | (degree[second] > per_ad)
+    if not crowded.any():
+        return first, second
+    keep = ~crowded
+    idx = np.flatnonzero(crowded)
+    shared = shared_bands(band_matrix(ads), first[idx], second[idx])
+    for side in (first[idx], second[idx]):
+        order = np.lexsort((-shared, side))
+        ranked = side[order]
+        starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+        rank = np.arange(len(ranked)) - np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
+        keep[idx[order[rank < per_ad]]] = True
+    return first[keep], second[keep]
 

@@ -25,13 +25,13 @@ def _store() -> tuple[Store, Path]:
     return store, settings.image_dir
 
 
-def _run(everything: bool, rebuild: bool) -> int:
+def _run(everything: bool, rebuild: bool, recut: bool = False) -> int:
     from enrich.comparison import rules_from
     from enrich.worker import Worker  # numpy, Pillow, RapidFuzz: only for the commands that link
 
     rules = rules_from(load_settings().linking)
     store, images = _store()
-    report = Worker(store, images, rules=rules).run(everything, rebuild)
+    report = Worker(store, images, rules=rules).run(everything, rebuild, recut)
     out.print(f"Enriched {report.enriched} ads ({report.enrich_errors} with recorded errors); linked "
               f"{report.linked_ads} ads into {report.clusters} clusters; updated {report.ads_updated} ads, "
               f"retired {report.clusters_deleted} merged clusters.")
@@ -45,7 +45,7 @@ def _enrich(args: argparse.Namespace) -> int:
 
 
 def _recluster(args: argparse.Namespace) -> int:
-    return _run(everything=False, rebuild=True)
+    return _run(everything=False, rebuild=args.recompare, recut=not args.recompare)
 
 
 def read_truth(path: Path) -> dict[str, str]:
@@ -102,7 +102,10 @@ def register(sub) -> None:
     enrich = sub.add_parser("enrich", help="enrich pending ads, link them and update clusters")
     enrich.add_argument("--all", action="store_true", help="re-enrich every ad, not only pending ones")
     enrich.set_defaults(func=_enrich)
-    recluster = sub.add_parser("recluster", help="rebuild every link and cluster from scratch")
+    recluster = sub.add_parser("recluster", help="rebuild every link and cluster with the current thresholds, "
+                                                 "re-cutting the stored text score table")
+    recluster.add_argument("--recompare", action="store_true",
+                           help="compare every candidate text pair again instead of reading the stored scores")
     recluster.set_defaults(func=_recluster)
     evaluate = sub.add_parser("evaluate", help="score clusters against a demo world's truth")
     evaluate.add_argument("--truth", required=True, help="DIR/truth.jsonl of the crawled world")

@@ -1,18 +1,26 @@
-"""Comparison: turn candidate pairs into scored evidence, or drop them.
+"""Comparison: score candidate pairs; the scores form a table that later stages cut.
 
-Thresholds live in `LinkRules` (config, with measured defaults): an image pair is evidence when
-its closest pair of photos is near in pHash AND in dHash (the second hash keeps two different
-photos that collide in one hash apart), mirrored photos included; a text pair when RapidFuzz's
-similarity (enrich.textsim's default scorer) on slot-masked text clears the bar and the texts are long enough to mean it.
+Text pairs are scored with RapidFuzz (enrich.textsim's default scorer, the mean of token_sort and
+token_set ratios) on slot-masked text, all at once in C++ (`rapidfuzz.process.cpdist`). Every
+candidate pair that scores at least `TEXT_SCORE_FLOOR` is kept in the score table, whatever the
+current threshold, so a threshold change re-cuts clusters without comparing again (the worker
+stores the table on the ads). Photos are compared in enrich.photos (popcounts over every
+candidate at once) against `LinkRules`' distances.
+
+Thresholds live in `LinkRules` (the config file's `linking:` section, with measured defaults).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from enrich.blocking import AdFacts, ImageKey
+import numpy as np
+
+from enrich.facts import AdFacts, ImageKey
 from enrich.images import hamming
-from enrich.textsim import text_similarity
+
+TEXT_SCORE_FLOOR = 0.75
+"""Text scores below this are not stored: no threshold worth trying is that low (README)."""
 
 
 @dataclass(frozen=True)
@@ -21,15 +29,22 @@ class LinkRules:
     image_dhash_max: int = 14
     text_min: float = 0.92  # enrich.textsim's default scorer; lower lets boilerplate chain posters (README)
     text_min_words: int = 12
-    # Keys held by more ads than this are not expanded into pairs (see blocking).
+    # Keys held by more ads than this are not expanded into pairs; each ad keeps its closest
+    # candidates (most band keys shared) up to this many (see blocking).
     max_key_ads: int = 200
-    # Hubs: an identifier or photo shared by at least `hub_min_ads` ads that fall into at least
-    # `hub_min_groups` otherwise-unrelated groups, and in at least `hub_group_share` x its ads groups
-    # (a controller's own number spans a few fragments of its ads; a placeholder, one group per ad)
-    # is dropped as evidence.
+    text_candidates_per_ad: int = 30
+    # Hubs (enrich.hubs): a key shared by at least `hub_min_ads` ads is a hub when its ads look like
+    # any random ads of the index (generality >= hub_generality), or when they carry at least
+    # `hub_min_conflicts` distinct established identities and are not clearly coherent
+    # (generality >= hub_generality_low, or no context to judge by).
     hub_min_ads: int = 6
-    hub_min_groups: int = 4
-    hub_group_share: float = 0.5
+    hub_generality: float = 0.6
+    hub_generality_low: float = 0.3
+    hub_min_conflicts: int = 4
+    # Bridges (enrich.bridges): a key that alone joins two parts of at least `bridge_min_ads` ads,
+    # each with identities of its own, is refused unless it covers `bridge_cover` of both parts.
+    bridge_min_ads: int = 5
+    bridge_cover: float = 0.5
 
 
 def rules_from(config: dict) -> LinkRules:
@@ -49,17 +64,67 @@ def rules_from(config: dict) -> LinkRules:
             raise ConfigError(f"linking.{name} must be a number ({cast.__name__}), got {value!r}.") from exc
         if values[name] < 0:
             raise ConfigError(f"linking.{name} must not be negative, got {value!r}.")
+    if values.get("text_min", TEXT_SCORE_FLOOR) < TEXT_SCORE_FLOOR:
+        raise ConfigError(f"linking.text_min must be at least {TEXT_SCORE_FLOOR} (scores below it are not "
+                          f"stored), got {values['text_min']!r}.")
     return LinkRules(**values)
 
 
-@dataclass(frozen=True, slots=True)  # millions of these at scale
-class Evidence:
-    a: str
-    b: str
-    kind: str  # identifier | text | image
-    score: float
-    detail: str
-    photos: tuple[int, int] | None = None  # for image evidence: which photo of a matched which of b
+@dataclass(frozen=True)
+class TextScores:
+    """Scored text pairs (ad indices, first < second) at or above TEXT_SCORE_FLOOR: the score table."""
+
+    first: np.ndarray
+    second: np.ndarray
+    score: np.ndarray  # float32 in [0, 1]
+
+    @classmethod
+    def empty(cls) -> "TextScores":
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def cut(self, threshold: float) -> "TextScores":
+        keep = self.score >= threshold
+        return TextScores(self.first[keep], self.second[keep], self.score[keep])
+
+    @classmethod
+    def concat(cls, parts: list["TextScores"]) -> "TextScores":
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        return cls(np.concatenate([p.first for p in parts]), np.concatenate([p.second for p in parts]),
+                   np.concatenate([p.score for p in parts]))
+
+
+def score_text_pairs(ads: list[AdFacts], first: np.ndarray, second: np.ndarray, min_words: int,
+                     chunk: int = 500_000) -> TextScores:
+    """Score candidate pairs (ad indices); keep those at or above the floor. Texts shorter than
+    `min_words` words never link, so their pairs are dropped before scoring.
+
+    token_sort_ratio is RapidFuzz's ratio of the texts with their words sorted: the words of each
+    ad that takes part are sorted once, not once per pair (5x cheaper). Same scores as
+    enrich.textsim's default scorer."""
+    from rapidfuzz import fuzz, process
+
+    words = np.fromiter((len(ad.template.split()) for ad in ads), dtype=np.int64, count=len(ads))
+    long_enough = (words[first] >= min_words) & (words[second] >= min_words)
+    first, second = first[long_enough], second[long_enough]
+    sorted_words = {i: " ".join(sorted(ads[i].template.split())) for i in np.unique(np.r_[first, second]).tolist()}
+    kept: list[TextScores] = []
+    for lo in range(0, len(first), chunk):
+        a, b = first[lo:lo + chunk].tolist(), second[lo:lo + chunk].tolist()
+        left = [ads[i].template for i in a]
+        right = [ads[j].template for j in b]
+        sort = process.cpdist([sorted_words[i] for i in a], [sorted_words[j] for j in b], scorer=fuzz.ratio,
+                              workers=-1, dtype=np.float32)
+        subset = process.cpdist(left, right, scorer=fuzz.token_set_ratio, workers=-1, dtype=np.float32)
+        a, b = first[lo:lo + chunk], second[lo:lo + chunk]
+        score = (sort + subset) / 200.0
+        keep = score >= TEXT_SCORE_FLOOR
+        kept.append(TextScores(a[keep], b[keep], score[keep].astype(np.float32)))
+    return TextScores.concat(kept)
 
 
 def image_distance(x: ImageKey, y: ImageKey) -> tuple[int, int]:
@@ -67,30 +132,6 @@ def image_distance(x: ImageKey, y: ImageKey) -> tuple[int, int]:
     straight = (hamming(x.phash, y.phash), hamming(x.dhash, y.dhash))
     mirrored = (hamming(x.phash, y.phash_flip), hamming(x.dhash, y.dhash_flip))
     return min(straight, mirrored, key=lambda d: d[0] + d[1])
-
-
-def compare_images(a: AdFacts, b: AdFacts, rules: LinkRules) -> Evidence | None:
-    best: tuple[int, int] | None = None
-    photos = (0, 0)
-    for i, x in enumerate(a.images):
-        for j, y in enumerate(b.images):
-            d = image_distance(x, y)
-            if d[0] <= rules.image_phash_max and d[1] <= rules.image_dhash_max and (best is None or sum(d) < sum(best)):
-                best, photos = d, (i, j)
-    if best is None:
-        return None
-    score = 1.0 - best[0] / 64
-    return Evidence(a.doc_id, b.doc_id, "image", round(score, 3), f"photo pHash {best[0]} dHash {best[1]} bits apart",
-                    photos)
-
-
-def compare_texts(a: AdFacts, b: AdFacts, rules: LinkRules) -> Evidence | None:
-    if min(len(a.template.split()), len(b.template.split())) < rules.text_min_words:
-        return None
-    score = text_similarity(a.template, b.template)
-    if score < rules.text_min:
-        return None
-    return Evidence(a.doc_id, b.doc_id, "text", round(score, 3), text_detail(score))
 
 
 def text_detail(score: float) -> str:

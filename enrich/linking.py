@@ -1,171 +1,199 @@
-"""Linking: blocking -> comparison -> hubs -> clustering, over facts loaded from the index.
+"""Linking: blocking -> comparison -> scoring -> clustering, over facts loaded from the index.
 
-Pure: `link` takes what the worker loaded and returns clusters plus, for every ad, the links that
-explain its membership (and the suppressed ones that explain why a hub did not chain it).
-Incremental runs pass `focus` (the newly enriched ads) and the pair evidence stored by earlier
-runs; only pairs touching a focus ad are compared again. Identifier groups and hubs are always
-judged on all ads, so an incremental run and a full rebuild reach the same partition.
+Pure: `link` takes what the worker loaded and returns clusters, the explanation of every ad's
+membership (and of the links refused), and the text score table to store for the next run.
+
+1. Blocking (enrich.blocking, enrich.photos): candidate text pairs from MinHash-LSH band keys,
+   candidate photo pairs from multi-index hashing; identifiers group ads by themselves.
+2. Comparison (enrich.comparison): text candidates scored with RapidFuzz into a score table;
+   photos verified by pHash and dHash distances. Incremental runs score only pairs that touch a
+   newly enriched ad and read the others' scores from the stored table, so an incremental run and
+   a rebuild see the same table; a threshold change re-cuts it without comparing again.
+3. Scoring (enrich.scoring, enrich.hubs, enrich.bridges): evidence becomes keys (identities,
+   photo groups, template groups); hubs are judged by conflicting evidence; keys that alone would
+   join large groups with identities of their own are refused as bridges.
+4. Clustering (enrich.clustering): connected components of the accepted keys, with stable ids.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from enrich.blocking import AdFacts, identifier_groups, text_pairs
-from enrich.clustering import Cluster, UnionFind, assign_clusters
-from enrich.comparison import Evidence, LinkRules, compare_texts
-from enrich.hubs import Hub, resolve_groups
+from enrich.blocking import text_pairs
+from enrich.bridges import Bridge, refuse_bridges
+from enrich.clustering import Cluster, assign_clusters
+from enrich.comparison import LinkRules, TextScores, score_text_pairs
+from enrich.explain import Explanations, PairEvidence, bridge_detail
+from enrich.facts import AdFacts
+from enrich.hubs import Hub, judge
 from enrich.photos import near_pairs, photo_components, photo_table
+from enrich.scoring import PHOTO, TEMPLATE, Key, group_keys, identity_keys, template_keys
 
-MAX_LINKS_PER_AD = 40
+
+class ScoreTable:
+    """The text score table by ad, as the worker stores it: each row on the first ad of its pair."""
+
+    def __init__(self, doc_ids: list[str], table: TextScores) -> None:
+        self.doc_ids = doc_ids
+        order = np.lexsort((table.second, table.first))
+        self.second, self.score = table.second[order], table.score[order]
+        self.starts = np.zeros(len(doc_ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(table.first, minlength=len(doc_ids)), out=self.starts[1:])
+        self.position = {d: i for i, d in enumerate(doc_ids)}
+
+    def rows(self, doc_id: str) -> list[dict]:
+        """[{ad: a later ad, score}] sorted by ad: what `text_pairs` holds."""
+        at = self.position[doc_id]
+        lo, hi = self.starts[at], self.starts[at + 1]
+        return [{"ad": self.doc_ids[j], "score": round(s, 3)}
+                for j, s in zip(self.second[lo:hi].tolist(), self.score[lo:hi].tolist())]
+
+    def triples(self) -> list[tuple[str, str, float]]:
+        """Every row as (ad, later ad, score): what `link(stored=...)` reads back."""
+        return [(d, row["ad"], row["score"]) for d in self.doc_ids for row in self.rows(d)]
 
 
 @dataclass
 class LinkResult:
     clusters: list[Cluster]
-    links: dict[str, list[dict]]  # ad -> link records for the index (explanations)
-    pair_evidence: list[Evidence]  # verified text/image pairs (stored for the next run)
-    identifier_groups: dict[str, list[str]]  # accepted shared identifiers
+    links: Mapping[str, list[dict]]  # ad -> link records for the index (explanations)
+    text_scores: ScoreTable  # to store for the next run
+    keys: dict[str, list[str]]  # accepted evidence keys -> their ads
     hubs: dict[str, Hub]
+    bridges: list[dict]  # refused bridges: key, parts (ads, covered, sample ad), detail
     stats: dict = field(default_factory=dict)
 
 
-def _text_evidence(ads: list[AdFacts], position: dict[str, int], focus: set[str] | None, kept: list[Evidence],
-                   rules: LinkRules) -> tuple[list[Evidence], dict]:
-    """Verified text pairs among candidates. Text evidence only has to connect: a pair the text
-    links so far already join is not compared (RapidFuzz is the costly step; inside a big
-    controller this turns O(k^2) comparisons into about O(k))."""
-    focus_mask = None
-    if focus is not None:
-        focus_mask = np.zeros(len(ads), dtype=bool)
-        focus_mask[[position[d] for d in focus if d in position]] = True
-    pairs = text_pairs(ads, focus_mask, rules.max_key_ads)
-    joined = UnionFind()
-    for e in kept:
-        joined.union(position[e.a], position[e.b])
-    # Texts too short to mean anything never link: drop their pairs before the loop.
-    words = np.fromiter((len(ad.template.split()) for ad in ads), dtype=np.int64, count=len(ads))
-    long_enough = (words[pairs.first] >= rules.text_min_words) & (words[pairs.second] >= rules.text_min_words)
-    fresh, skipped = [], 0
-    for a, b in zip(pairs.first[long_enough].tolist(), pairs.second[long_enough].tolist()):
-        if joined.find(a) == joined.find(b):
-            skipped += 1
-            continue
-        e = compare_texts(ads[a], ads[b], rules)
-        if e:
-            joined.union(a, b)
-            fresh.append(e)
-    return fresh, {"text_pairs": len(pairs.first), "text_pairs_already_joined": skipped,
-                   "text_keys_skipped": pairs.skipped_keys}
+def _scores(ads: list[AdFacts], position: dict[str, int], rules: LinkRules, focus: set[str] | None,
+            stored: Iterable[tuple[str, str, float]]) -> tuple[TextScores, dict]:
+    """The text score table of every candidate pair: compared now when it touches a focus ad (all
+    of them when `focus` is None), read from the stored table otherwise (absent there: it scored
+    below the floor when it was compared)."""
+    n = len(ads)
+    candidates = text_pairs(ads, rules.max_key_ads, rules.text_candidates_per_ad)
+    first, second = candidates.first, candidates.second
+    stats = {**candidates.stats, "text_pairs": len(first), "text_keys_skipped": candidates.skipped_keys}
+    if focus is None:
+        fresh = np.ones(len(first), dtype=bool)
+        reused = TextScores.empty()
+    else:
+        mask = np.zeros(n, dtype=bool)
+        mask[[position[d] for d in focus if d in position]] = True
+        fresh = mask[first] | mask[second]
+        reused = _lookup(stored, position, n, first[~fresh], second[~fresh])
+    scored = score_text_pairs(ads, first[fresh], second[fresh], rules.text_min_words)
+    stats.update(text_pairs_compared=int(fresh.sum()), text_pairs_reused=int((~fresh).sum()))
+    return TextScores.concat([scored, reused]), stats
 
 
-def _photo_evidence(ads: list[AdFacts], rules: LinkRules) -> tuple[list[Evidence], dict[str, set[str]],
-                                                                     dict[tuple[str, str], str], dict]:
-    """Image evidence (a spanning forest of each near-duplicate photo group), the groups as sets of
-    ads keyed 'photo:<ad>#<i>' by their first photo, and for each evidence pair its group."""
+def _lookup(stored: Iterable[tuple[str, str, float]], position: dict[str, int], n: int,
+            first: np.ndarray, second: np.ndarray) -> TextScores:
+    rows = [(position[a], position[b], s) for a, b, s in stored if a in position and b in position]
+    if not rows or not len(first):
+        return TextScores.empty()
+    table = np.array(rows, dtype=np.float64)
+    lo, hi = np.minimum(table[:, 0], table[:, 1]).astype(np.int64), np.maximum(table[:, 0], table[:, 1]).astype(np.int64)
+    code = lo * n + hi
+    order = np.argsort(code)
+    code, score = code[order], table[order, 2].astype(np.float32)
+    wanted = first * n + second
+    at = np.minimum(np.searchsorted(code, wanted), len(code) - 1)
+    found = code[at] == wanted
+    return TextScores(first[found], second[found], score[at[found]])
+
+
+def _photo_keys(ads: list[AdFacts], rules: LinkRules) -> tuple[list[Key], PairEvidence, dict]:
+    """Photo keys (groups of near-duplicate photos shown by two ads or more) and the spanning
+    forest's pairs that explain them (`PairEvidence.key` indexes the returned keys)."""
     table = photo_table(ads)
     matches = near_pairs(table, rules)
     labels, forest = photo_components(len(table), matches)
-    # Groups of photos shown by at least two ads, keyed by their first (ad, photo).
-    order = np.lexsort((table.slot, table.owner, labels))
-    groups: dict[str, set[str]] = {}
-    key_of_label: dict[int, str] = {}
-    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        rows = order[lo:hi]
-        owners = {ads[o].doc_id for o in table.owner[rows].tolist()}
-        if len(owners) < 2:
-            continue
-        first = int(rows[0])
-        key = f"photo:{ads[table.owner[first]].doc_id}#{table.slot[first]}"
-        groups[key] = owners
-        key_of_label[int(labels[first])] = key
-    best: dict[tuple[str, str], Evidence] = {}
-    pair_group: dict[tuple[str, str], str] = {}
-    for row in forest.tolist():
-        i, j = int(matches.first[row]), int(matches.second[row])
-        p, d = int(matches.phash_bits[row]), int(matches.dhash_bits[row])
-        a, b = ads[table.owner[i]].doc_id, ads[table.owner[j]].doc_id
-        photos = (int(table.slot[i]), int(table.slot[j]))
-        if a > b:
-            a, b, photos = b, a, photos[::-1]
-        score = round(1.0 - p / 64, 3)
-        if (a, b) in best and best[(a, b)].score >= score:
-            continue
-        best[(a, b)] = Evidence(a, b, "image", score, f"photo pHash {p} dHash {d} bits apart", photos)
-        pair_group[(a, b)] = key_of_label[int(labels[i])]
+    grouped = np.flatnonzero(np.bincount(labels)[labels] >= 2) if len(labels) else np.zeros(0, np.int64)
+    by_label = group_keys(PHOTO, labels[grouped], table.owner[grouped],
+                          lambda row: f"photo:{ads[table.owner[grouped[row]]].doc_id}#{table.slot[grouped[row]]}")
+    key_of_label = np.full(int(labels.max()) + 1 if len(labels) else 0, -1, dtype=np.int64)
+    key_of_label[list(by_label)] = np.arange(len(by_label))
+    i, j = matches.first[forest], matches.second[forest]
+    a, b = table.owner[i], table.owner[j]
+    slot_a, slot_b = table.slot[i], table.slot[j]
+    swap = a > b
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    slot_a, slot_b = np.where(swap, slot_b, slot_a), np.where(swap, slot_a, slot_b)
+    p, d = matches.phash_bits[forest], matches.dhash_bits[forest]
+    score = (1.0 - p / 64).astype(np.float32)
+    # One pair of ads keeps its closest pair of photos.
+    order = np.lexsort((-score, b, a))
+    first = np.r_[True, (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])] if len(order) else order
+    keep = order[first]
+    pairs = PairEvidence(a[keep], b[keep], np.ones(len(keep), bool), score[keep], key_of_label[labels[i[keep]]],
+                         p[keep], d[keep], slot_a[keep], slot_b[keep])
     stats = {"photos": len(table), "photo_pairs": len(matches.first), "image_keys_skipped": matches.skipped_keys}
-    return list(best.values()), groups, pair_group, stats
+    return list(by_label.values()), pairs, stats
+
+
+def _template_pairs(edges: TextScores, template_of: np.ndarray, offset: int) -> PairEvidence:
+    zeros = np.zeros(len(edges), dtype=np.int64)
+    return PairEvidence(edges.first, edges.second, np.zeros(len(edges), bool), edges.score,
+                        offset + template_of[edges.first], zeros, zeros, zeros, zeros)
+
+
+def _joined(parts: list[PairEvidence]) -> PairEvidence:
+    return PairEvidence(*(np.concatenate([getattr(p, f) for p in parts]) for f in PairEvidence.__dataclass_fields__))
 
 
 def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | None = None,
-         stored: list[Evidence] = (), previous: dict[str, str | None] | None = None) -> LinkResult:
+         stored: Iterable[tuple[str, str, float]] = (), previous: dict[str, str | None] | None = None) -> LinkResult:
+    """Clusters of `ads`. `focus`: ads (re-)enriched since the stored table was made (None: score
+    every candidate again); `stored`: that table; `previous`: ad -> its cluster id before."""
     ads = sorted(ads, key=lambda ad: ad.doc_id)
+    n = len(ads)
     position = {ad.doc_id: i for i, ad in enumerate(ads)}
-    # Earlier runs' text verdicts stand for pairs not compared again (both ads still present),
-    # except those of the ads being (re-)enriched now: an edited ad's old links say nothing about its
-    # new text, and its old text neighbours get their pairs compared again (a chain through the
-    # edited ad may have been all that joined them). Photos are matched afresh every run over all
-    # ads: vectorised, so cheap, and the same photo groups whether incremental or rebuilt.
-    stored_text = [e for e in stored if e.kind == "text" and e.a in position and e.b in position]
-    kept = stored_text
-    if focus is not None:
-        kept = [e for e in stored_text if e.a not in focus and e.b not in focus]
-        focus = set(focus) | {e.a for e in stored_text if e.b in focus} | {e.b for e in stored_text if e.a in focus}
-    fresh_text, text_stats = _text_evidence(ads, position, focus, kept, rules)
-    text = fresh_text + kept  # kept pairs are joined before comparing, so never compared again
-    images, photo_groups, pair_group, photo_stats = _photo_evidence(ads, rules)
-    evidence = text + images
 
-    uf = UnionFind()
-    for ad in ads:
-        uf.find(ad.doc_id)
-    for e in text:
-        uf.union(e.a, e.b)
-    shared = identifier_groups(ads)
-    groups: dict[str, set[str]] = {k: set(v) for k, v in shared.items()}
-    groups.update(photo_groups)
-    placeholders = {p for ad in ads for p in ad.placeholders}
-    hubs = resolve_groups(uf, groups, rules, always_hub=placeholders & set(groups))
+    # Blocking and comparison.
+    table, text_stats = _scores(ads, position, rules, focus, stored)
+    photo_keys, photo_pairs, photo_stats = _photo_keys(ads, rules)
 
+    # Scoring: evidence as keys, hubs, bridges.
+    edges = table.cut(rules.text_min)
+    text_keys, template_of = template_keys(ads, edges)
+    identities = identity_keys(ads)
+    keys = identities + photo_keys + text_keys
+    hubs = judge(ads, keys, rules)
+    accepted = [i for i in range(len(keys)) if i not in hubs]
+    own_identity = _own_identities(ads, keys)
+    labels, refused = refuse_bridges(n, [keys[i] for i in accepted], own_identity, rules)
+    bridges = [Bridge(accepted[b.key], b.kept, b.refused, b.refused_ads) for b in refused]
+
+    # Clustering.
+    components: dict[int, list[str]] = {}
+    for index, label in enumerate(labels.tolist()):
+        components.setdefault(label, []).append(ads[index].doc_id)
     first_seen = {ad.doc_id: ad.first_seen for ad in ads}
-    clusters = assign_clusters(uf.components(), first_seen, previous or {})
-    accepted_ids = {k: sorted(v) for k, v in shared.items() if k not in hubs}
-    links = _explain(evidence, hubs, shared, pair_group)
-    stats = {**text_stats, **photo_stats,
-             "evidence_text": len(text), "evidence_image": len(images),
-             "identifier_groups": len(accepted_ids), "hubs": len(hubs), "clusters": len(clusters)}
-    return LinkResult(clusters, links, evidence, accepted_ids, hubs, stats)
+    clusters = assign_clusters(list(components.values()), first_seen, previous or {})
+
+    pairs = _joined([replace(photo_pairs, key=photo_pairs.key + len(identities)),
+                     _template_pairs(edges, template_of, len(identities) + len(photo_keys))])
+    links = Explanations(ads, keys, hubs, bridges, pairs)
+    dropped = {(b.key, m) for b in bridges for m in b.refused_ads}
+    kept = {keys[i].name: [ads[m].doc_id for m in keys[i].members.tolist() if (i, m) not in dropped]
+            for i in accepted}
+    stats = {**text_stats, **photo_stats, "text_edges": len(edges), "keys": len(keys),
+             "keys_identity": len(identities), "keys_photo": len(photo_keys),
+             "keys_template": len(text_keys), "hubs": len(hubs), "bridges_refused": len(bridges),
+             "clusters": len(clusters)}
+    return LinkResult(
+        clusters, links, ScoreTable([ad.doc_id for ad in ads], table), kept, {keys[i].name: h for i, h in hubs.items()},
+        [{"key": keys[b.key].name, "detail": bridge_detail(b, keys, ads),
+          "parts": [{"ads": p.ads, "covered": p.covered, "sample": ads[p.sample].doc_id, "refused": p in b.refused}
+                    for p in (*b.kept, *b.refused)]} for b in bridges],
+        stats)
 
 
-def _explain(evidence: list[Evidence], hubs: dict[str, Hub], all_groups: dict[str, list[str]],
-             photo_key: dict[tuple[str, str], str]) -> dict[str, list[dict]]:
-    links: dict[str, list[dict]] = defaultdict(list)
-    for e in evidence:
-        # A hub photo weakens only the photo evidence; a text link between the same two ads still counts.
-        hub = hubs.get(photo_key.get((e.a, e.b), "")) if e.kind == "image" else None
-        for me, other in ((e.a, e.b), (e.b, e.a)):
-            record = {"ad": other, "evidence": e.kind, "score": e.score, "detail": e.detail}
-            if hub:
-                record.update(suppressed=True, detail=f"{e.detail}; {hub.explain()}")
-            if e.photos:
-                record["photos"] = list(e.photos if me == e.a else e.photos[::-1])
-            links[me].append(record)
-    for key, members in all_groups.items():
-        hub = hubs.get(key)
-        for me in members:
-            other = next(m for m in members if m != me)
-            if hub:
-                links[me].append({"ad": other, "evidence": "identifier", "score": 0.0, "detail": hub.explain(),
-                                  "suppressed": True})
-            else:
-                links[me].append({"ad": other, "evidence": "identifier", "score": 1.0,
-                                  "detail": f"{key} shared by {len(members)} ads"})
-    for me in links:
-        # Strongest first; a huge cluster's ad keeps its best explanations, not all of them.
-        links[me].sort(key=lambda r: (r.get("suppressed", False), -r["score"], r["ad"]))
-        del links[me][MAX_LINKS_PER_AD:]
-    return dict(links)
+def _own_identities(ads: list[AdFacts], keys: list[Key]) -> np.ndarray:
+    """Per ad: does it carry an identity no other ad shares (its own phone, email or handle)?"""
+    shared = {k.name for k in keys if k.kind not in (PHOTO, TEMPLATE)}
+    return np.fromiter((any(i not in shared and i not in ad.placeholders for i in ad.identifiers) for ad in ads),
+                       dtype=bool, count=len(ads))

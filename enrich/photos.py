@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enrich.blocking import AdFacts
+from enrich.facts import AdFacts
 from enrich.comparison import LinkRules
 
 # (shift, width) of each chunk. Four 16-bit chunks reach radius 7 for sure; but a 16-bit bucket holds

@@ -6,25 +6,11 @@ Pure: member facts and links in, one clusters-index document out.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-
 from enrich.clustering import Cluster
+from enrich.facts import AdFacts
 
 TEMPLATE_SHARE = 0.6  # a word kept in the template when at least this share of texts has it
 MAX_SLOT_VALUES = 12
-
-
-@dataclass(frozen=True, slots=True)  # millions of these at scale
-class AdMeta:
-    """The plain facts of an ad a summary needs."""
-
-    site: str
-    city: str | None
-    country: str | None
-    first_seen: str
-    last_seen: str
-    template: str
-    identifiers: tuple[str, ...]
 
 
 def identifier_kind(normalised: str) -> str:
@@ -62,7 +48,7 @@ def template_with_slots(texts: list[str], representative: str) -> tuple[str, lis
     return " ".join(out), slots
 
 
-def summarise(cluster: Cluster, meta: dict[str, AdMeta], links: dict[str, list[dict]], now: str) -> dict:
+def summarise(cluster: Cluster, meta: dict[str, AdFacts], links: dict[str, list[dict]], now: str) -> dict:
     members = [m for m in cluster.members if m in meta]
     evidence = Counter()
     link_count: Counter = Counter()

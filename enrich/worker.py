@@ -3,10 +3,11 @@
 1. Enrich: every pending ad (enrich.status = pending) gets identifiers, text signature and image
    hashes (`profile_ad`), written back with status done and any errors. One bad ad never stops
    the run: its problems are recorded on it.
-2. Link: facts of every enriched ad are loaded from the index; only pairs touching newly
-   enriched ads are compared (unless rebuilding), earlier verdicts come from the ads' stored links.
-3. Write: each ad's cluster id and explanations; one document per cluster; clusters that merged
-   into another are deleted (their ids live on in the survivor's merged_from).
+2. Link: facts of every enriched ad are loaded from the index; only text pairs touching newly
+   enriched ads are compared (unless rebuilding), the other scores come from the score table the
+   ads store (`text_pairs`); `recluster` re-cuts that table with the current thresholds.
+3. Write: each ad's cluster id, explanations and score-table rows; one document per cluster;
+   clusters that merged into another are deleted (their ids live on in the survivor's merged_from).
 """
 
 from __future__ import annotations
@@ -23,18 +24,13 @@ import orjson
 from adwatch.bulk import BulkAction, BulkWriter, delete, replace, upsert
 from adwatch.logs import progress
 from adwatch.store import Store
-from enrich.blocking import AdFacts, ImageKey, text_codes
-from enrich.comparison import Evidence, LinkRules, text_detail
+from enrich.comparison import LinkRules
+from enrich.facts import LINK_FIELDS, AdFacts, facts_from_source, stored_text_scores
 from enrich.linking import LinkResult, link
 from enrich.profile import ENRICH_VERSION, profile_ad
-from enrich.summary import AdMeta, summarise
+from enrich.summary import summarise
 
 log = logging.getLogger(__name__)
-
-LINK_FIELDS = ["site", "city", "country", "first_seen", "last_seen", "identifiers", "contacts.normalised",
-               "contacts.placeholder", "minhash_bands", "template_text", "images.phash", "images.dhash",
-               "images.phash_flip", "images.dhash_flip", "images.low_detail", "cluster_id", "links", "text_links",
-               "enrich.status"]
 
 
 @dataclass
@@ -42,11 +38,15 @@ class LoadedFacts:
     """Everything linking needs from the index, and what the write-back compares against."""
 
     facts: list[AdFacts] = field(default_factory=list)
-    meta: dict[str, AdMeta] = field(default_factory=dict)
     previous: dict[str, str | None] = field(default_factory=dict)  # ad -> cluster id before this run
-    stored: list[Evidence] = field(default_factory=list)  # text verdicts of earlier runs
+    stored: list[tuple[str, str, float]] = field(default_factory=list)  # the text score table of earlier runs
     index_of: dict[str, str] = field(default_factory=dict)  # ad -> concrete index (partition)
-    old_links: dict[str, tuple] = field(default_factory=dict)  # ad -> (links, text_links) as stored
+    old_digest: dict[str, str] = field(default_factory=dict)  # ad -> digest of (links, text_pairs) as stored
+    owed: set[str] = field(default_factory=set)  # enriched ads not linked since (enrich.linked false)
+
+    @property
+    def meta(self) -> dict[str, AdFacts]:
+        return {f.doc_id: f for f in self.facts}
 
 
 @dataclass
@@ -97,7 +97,9 @@ class Worker:
                           for i in src.get("images", []) if i.get("path")}
                 profile = profile_ad(src, images)
                 errors += bool(profile.errors)
-                fields = {**profile.fields, "enrich": {"status": "done", "version": ENRICH_VERSION,
+                # Linking is owed until a link write-back clears it, so a run that dies between
+                # enriching and linking leaves work the next run finds.
+                fields = {**profile.fields, "enrich": {"status": "done", "linked": False, "version": ENRICH_VERSION,
                                                        "processed_at": _now(), "errors": profile.errors}}
                 actions.append(upsert(hit["_index"], hit["_id"], fields))
                 done.add(hit["_id"])
@@ -115,32 +117,20 @@ class Worker:
     def load_facts(self) -> LoadedFacts:
         loaded = LoadedFacts()
         query = {"term": {"enrich.status": "done"}}
-        for hit in self.store.scan(self.store.ads, query, source=LINK_FIELDS):
+        for hit in self.store.scan(self.store.ads, query, source=LINK_FIELDS + ["links"]):
             src, doc_id = hit["_source"], hit["_id"]
             loaded.index_of[doc_id] = hit["_index"]
-            images = [i for i in src.get("images", []) if i.get("phash") and not i.get("low_detail")]
-            contacts = src.get("contacts", [])
-            identifiers = tuple(src.get("identifiers", []))
-            template = src.get("template_text", "")
-            loaded.facts.append(AdFacts(
-                doc_id=doc_id, first_seen=src.get("first_seen", ""), identifiers=identifiers,
-                placeholders=tuple(sorted({c["normalised"] for c in contacts if c.get("placeholder")})),
-                text_keys=text_codes(src.get("minhash_bands", [])), template=template,
-                images=tuple(ImageKey(i["phash"], i["dhash"], i["phash_flip"], i["dhash_flip"]) for i in images),
-            ))
-            loaded.meta[doc_id] = AdMeta(src.get("site", ""), src.get("city"), src.get("country"),
-                                         src.get("first_seen", ""), src.get("last_seen", src.get("first_seen", "")),
-                                         template, identifiers)
+            loaded.facts.append(facts_from_source(doc_id, src))
             loaded.previous[doc_id] = src.get("cluster_id")
-            loaded.old_links[doc_id] = (src.get("links", []), src.get("text_links", []))
-            # Photos are matched afresh every run; only text verdicts are worth keeping, and they come
-            # whole from text_links (`links` is cut at MAX_LINKS_PER_AD).
-            for record in src.get("text_links", []):
-                other, score = record.rsplit("|", 1)
-                loaded.stored.append(Evidence(doc_id, other, "text", float(score), text_detail(float(score))))
+            loaded.old_digest[doc_id] = _digest((src.get("links", []), src.get("text_pairs", [])))
+            loaded.stored += stored_text_scores(doc_id, src)
+            if (src.get("enrich") or {}).get("linked") is False:
+                loaded.owed.add(doc_id)
         return loaded
 
-    def run(self, everything: bool = False, rebuild: bool = False) -> WorkerReport:
+    def run(self, everything: bool = False, rebuild: bool = False, recut: bool = False) -> WorkerReport:
+        """Enrich pending ads (every ad with `everything`), then link. `rebuild` compares every
+        candidate pair again; `recut` compares none and re-cuts the stored score table."""
         report = WorkerReport()
         fresh, report.enrich_errors = self.enrich_pending(everything)
         report.enriched = len(fresh)
@@ -148,12 +138,12 @@ class Worker:
         loaded = self.load_facts()
         report.linked_ads = len(loaded.facts)
         log.info("loaded the link facts of %d ads in %.1f s", len(loaded.facts), time.monotonic() - began)
-        focus = None if (rebuild or everything) else fresh
-        if focus is not None and not focus:
-            log.info("no newly enriched ads; clusters unchanged")
+        if not (loaded.owed or rebuild or recut or everything):
+            log.info("no ad is owed linking; clusters unchanged")
             return report
-        result = link(loaded.facts, self.rules, focus=focus, stored=[] if focus is None else loaded.stored,
-                      previous=loaded.previous)
+        # Owed ads are this run's fresh ones and any an interrupted run enriched but never linked.
+        focus = None if (rebuild or everything) else loaded.owed
+        result = link(loaded.facts, self.rules, focus=focus, stored=loaded.stored, previous=loaded.previous)
         report.link_stats = result.stats
         report.clusters = len(result.clusters)
         log.info("linked %d ads into %d clusters in %.1f s", len(loaded.facts), len(result.clusters),
@@ -166,23 +156,21 @@ class Worker:
 
     def _write_links(self, result: LinkResult, loaded: LoadedFacts, report: WorkerReport) -> None:
         now = _now()
-        meta, previous, old_links = loaded.meta, loaded.previous, loaded.old_links
+        previous = loaded.previous
         cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
         ad_actions = []
-        text_links: dict[str, list[str]] = {}
-        for e in result.pair_evidence:
-            if e.kind == "text":
-                text_links.setdefault(e.a, []).append(f"{e.b}|{e.score}")
         for doc_id, index in loaded.index_of.items():
-            new_links = (result.links.get(doc_id, []), sorted(text_links.get(doc_id, [])))
-            if cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new_links) != _digest(old_links[doc_id]):
-                ad_actions.append(upsert(index, doc_id, {"cluster_id": cluster_of.get(doc_id), "links": new_links[0],
-                                                         "text_links": new_links[1]}))
+            new = (result.links.get(doc_id, []), result.text_scores.rows(doc_id))
+            owed = doc_id in loaded.owed
+            if owed or cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new) != loaded.old_digest[doc_id]:
+                fields = {"cluster_id": cluster_of.get(doc_id), "links": new[0], "text_pairs": new[1]}
+                ad_actions.append(upsert(index, doc_id, {**fields, "enrich": {"linked": True}} if owed else fields))
         report.ads_updated = len(ad_actions)
         self._write(ad_actions)
         live = {c.cluster_id for c in result.clusters}
         stale = {cid for cid in previous.values() if cid and cid not in live}
         history = self._cluster_history()
+        meta = loaded.meta
         cluster_actions = []
         for c in result.clusters:
             doc = summarise(c, meta, result.links, now)

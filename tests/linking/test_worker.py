@@ -110,3 +110,15 @@ def test_a_text_cluster_bigger_than_the_stored_links_survives_an_incremental_run
     Worker(link_store, tmp_path).run()
     after = partition(link_store)
     assert {after[d] for d in before} == set(before.values())
+
+
+def test_a_run_that_died_between_enriching_and_linking_is_linked_by_the_next(link_store, link_world, tmp_path):
+    index_world(link_store, link_world, tmp_path, day=20)
+    worker = Worker(link_store, tmp_path)
+    enriched, _ = worker.enrich_pending()  # ... and the process dies here, before linking
+    assert enriched and set(partition(link_store).values()) == {None}
+    report = Worker(link_store, tmp_path).run()
+    assert report.enriched == 0 and report.clusters > 0
+    after = partition(link_store)
+    Worker(link_store, tmp_path).run(rebuild=True)
+    assert partition(link_store) == after
