@@ -16,7 +16,8 @@ Clues, most trusted first, each recorded as `how`:
   Venezuela or Spain) and override a city in whose country none of them is valid: the country
   is there to read the numbers, and a wrong one would lose them.
 * `language`: the text's language (`enrich.language`) as a tie-breaker among the candidates left,
-  never alone (Portuguese alone would say Brazil for every Lisbon ad).
+  never alone (Portuguese alone would say Brazil for every Lisbon ad), and only for a country
+  where a good share of the language's speakers live (English text does not make a number Kenyan).
 
 The guess is the candidate holding at least DOMINANT_SHARE of the weight; otherwise no country.
 """
@@ -37,6 +38,8 @@ from enrich.places import countries_for, countries_speaking
 
 DOMINANT_SHARE = 0.8
 """A candidate country is the guess when it holds this share of the weight (population for cities)."""
+LANGUAGE_MIN_SHARE = 0.15
+"""The language decides only for a country holding this share of its speakers (French: France, not Kenya for English)."""
 TEXT_FIELDS = ("title", "body", "contact_text")
 _SITE_SOURCES = {"site", "site-default", "default"}
 
@@ -89,12 +92,14 @@ def infer_country(doc: Mapping, text_language: str | None) -> CountryGuess:
             candidates, how = {c: float(n) for c, n in international.items()}, "phone"
         elif kept and not _dominant(candidates):
             candidates, how = kept, "phone"
-    if candidates and not _dominant(candidates):
+    if candidates and speaking and not _dominant(candidates):
+        # Among the candidates, the countries whose first language the text is in. Not weighted by
+        # speakers: that would make every English ad with a British-looking number Indian.
         kept = {c: w for c, w in candidates.items() if c in speaking}
-        if kept and len(kept) < len(candidates):
+        if kept and (len(kept) < len(candidates) or _dominant(kept)):
             candidates, how = kept, "language"
     best = _dominant(candidates)
-    if best is None:
+    if best is None or (how == "language" and speaking.get(best[0], 0.0) < LANGUAGE_MIN_SHARE):
         return NO_GUESS
     return CountryGuess(best[0], how, round(best[1], 3))
 

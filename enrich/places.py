@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from enrich.language import fold_word, word_zipf
+from enrich.language import SUPPORTED_LANGUAGES, fold_word, word_zipf_by_language
 
 GAZETTEER_FILE = "cities5000.json"
 ANYWHERE_MIN_POPULATION = 100_000
 """Towns this big are masked wherever their name appears, unless the name is a common word."""
 BIG_CITY_POPULATION = 1_000_000  # names of cities this big are frequent because of the city ("paris", "london")
-COMMON_WORD_ZIPF = 4.5  # "nice", "split", "reading", "essen", "mobile": towns named by common words
+COMMON_WORD_ZIPF = 4.5  # "nice", "split", "sale", "como": towns named by common words of another language
+OWN_LANGUAGE_ZIPF = 5.0  # in the town's own language a name is frequent because of the town ("sevilla" 4.7); "reading" 5.1 is a word
 _LATIN_NAME = re.compile(r"[a-z][a-z' \-]*[a-z]")
 _NOT_LATIN = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff]")  # outside Latin, Latin-1..Extended-B and Latin Extended Additional
 
@@ -71,7 +72,7 @@ def gazetteer() -> Gazetteer:
             by_country = best.setdefault(key, {})
             if population > by_country.get(country, -1):
                 by_country[country] = population
-    places = {k: tuple(sorted(v.items(), key=lambda cp: -cp[1])) for k, v in best.items()}
+    places = {k: tuple(sorted(v.items(), key=lambda cp: (-cp[1], cp[0]))) for k, v in best.items()}
     countries: dict[str, tuple[str, int]] = {}
     languages: dict[str, list[tuple[str, int]]] = {}
     for code, info in json.loads((data / "countries.json").read_text(encoding="utf-8")).items():
@@ -123,21 +124,33 @@ def place_phrases() -> dict[str, tuple[str, ...]]:
     """Places masked wherever they appear, by first word: 'new' -> ('new york city', 'new york', 'new delhi', ...).
 
     Towns of ANYWHERE_MIN_POPULATION or more and countries, minus names made only of common words
-    (Zipf >= COMMON_WORD_ZIPF in a supported language: "nice", "la paz") unless the city has a million people.
+    (Zipf >= COMMON_WORD_ZIPF in a supported language, OWN_LANGUAGE_ZIPF in the town's own:
+    "nice", "la paz", "reading") unless the city has a million people.
     Phrases under each first word are longest first, so the longest name wins.
     """
     found = gazetteer()
-    chosen = {name for name, where in found.places.items() if _anywhere(name, where[0][1])}
-    chosen |= {name for name, (_, population) in found.countries.items() if len(name) > 2 and _anywhere(name, population)}
+    first_language = {country: language for language, speakers in found.languages.items() for country, _ in speakers}
+    chosen = {name for name, where in found.places.items() if _anywhere(name, *where[0], first_language)}
+    chosen |= {name for name, (country, population) in found.countries.items()
+               if len(name) > 2 and _anywhere(name, country, population, first_language)}
     by_first: dict[str, list[str]] = {}
     for name in chosen:
         by_first.setdefault(name.split(" ", 1)[0], []).append(name)
     return {first: tuple(sorted(names, key=len, reverse=True)) for first, names in by_first.items()}
 
 
-def _anywhere(name: str, population: int) -> bool:
+def _anywhere(name: str, country: str, population: int, first_language: dict[str, str]) -> bool:
     if population < ANYWHERE_MIN_POPULATION or "'" in name:
         return False
     if population >= BIG_CITY_POPULATION:
         return True
-    return not all(word_zipf(word) >= COMMON_WORD_ZIPF for word in name.split())  # "la paz", "nice" stay text
+    own = first_language.get(country)
+    return not all(_is_common(word, own) for word in name.split())  # "la paz", "nice" stay text
+
+
+def _is_common(word: str, own_language: str | None) -> bool:
+    for language in SUPPORTED_LANGUAGES:
+        limit = OWN_LANGUAGE_ZIPF if language == own_language else COMMON_WORD_ZIPF
+        if word_zipf_by_language(language).get(word, 0.0) >= limit:
+            return True
+    return False

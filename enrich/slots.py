@@ -84,6 +84,7 @@ _NAME_CONTEXT = re.compile(
 )
 _PLACE_CONTEXT = re.compile(rf"\b{_phrase_pattern(_PLACE_INTRODUCTIONS)}\s+{_FOLLOWING}")
 _FUNCTION_ZIPF = 5.0  # "not", "the", "la", "una": never a name, even after "my name is"
+_ARTICLE_ZIPF = 5.5  # "la", "el", "en": towns of that name exist, but after "nueva en" it is the article
 _RARE_ZIPF = 3.0  # absent from the frequency lists: an unknown name or town, not a word
 
 
@@ -161,8 +162,8 @@ def _name_after_introduction(match: re.Match[str]) -> str:
 
 def _place_after_arrival(match: re.Match[str]) -> str:
     words = match.group("rest").split()
-    for n in range(len(words), 0, -1):  # the longest run of words that names a place
-        if is_place(" ".join(words[:n]).replace("-", " ")):
+    for n in range(len(words), 0, -1):  # the longest run of words that names a place, not only very common words
+        if is_place(" ".join(words[:n]).replace("-", " ")) and not all(word_zipf(w) >= _ARTICLE_ZIPF for w in words[:n]):
             break
     else:
         if word_zipf(words[0]) >= _RARE_ZIPF:
