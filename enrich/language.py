@@ -21,7 +21,7 @@ SUPPORTED_LANGUAGES = ("en", "es", "pt", "fr", "it", "de", "ro")
 DETECTED_LANGUAGES = SUPPORTED_LANGUAGES + ("nl", "pl", "cs", "hu", "bg", "ru", "uk", "tr", "el", "sv", "da", "no")
 MIN_CONFIDENCE = 0.5
 """Below this probability (over DETECTED_LANGUAGES) the language is left unknown."""
-MAX_DETECT_CHARS = 2_000  # a language shows in the first lines; longer text only costs time
+MAX_DETECT_CHARS = 600  # a language shows in the first lines; longer text only costs time (~1 us a character)
 
 
 @dataclass(frozen=True)
