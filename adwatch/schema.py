@@ -101,6 +101,11 @@ class AdDoc(Document):
     city = Keyword()
     region = Keyword()
     country = Keyword()
+    # Enrichment's reading of the ad when the page gives no country (enrich/country.py): the guess,
+    # how it was made (page | site | city | phone | language) and the text's language (ISO 639-1).
+    country_inferred = Keyword()
+    country_how = Keyword()
+    language = Keyword()
     location = GeoPoint()
     posted_at = Date()
     first_seen = Date()

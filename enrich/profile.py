@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from enrich.country import infer_country
 from enrich.identifiers import extract_ad_contacts
 from enrich.images import ImageError, hash_band_keys, image_hashes
+from enrich.language import detect_language
 from enrich.normalise import normalise_text
 from enrich.signatures import lsh_band_keys, text_signature
 from enrich.slots import mask_slots
 
-ENRICH_VERSION = "1"
+ENRICH_VERSION = "2"  # 2: language, inferred country (phones read with it), multilingual slots
 TEXT_FIELDS = ("title", "body", "contact_text")
 # Images whose bytes could not be read are recorded with this reason.
 MISSING_FILE = "missing-file"
@@ -33,7 +35,10 @@ def profile_ad(doc: dict, image_bytes: dict[str, bytes | None]) -> Profile:
     """Enrichment fields for an ad document; `image_bytes` maps image path -> bytes (None: unreadable)."""
     errors: list[dict] = []
     texts = {name: doc.get(name) for name in TEXT_FIELDS}
-    contacts = extract_ad_contacts(texts, doc.get("country"))
+    language = detect_language("\n".join(t for t in (texts["title"], texts["body"]) if isinstance(t, str) and t))
+    guess = infer_country(doc, language.language if language else None)
+    # The crawler's country is never overwritten; the inference only fills in when the page is silent.
+    contacts = extract_ad_contacts(texts, guess.country)
     joined = "\n".join(t for t in texts.values() if isinstance(t, str) and t)
     norm = normalise_text(joined)
     for note in norm.notes:
@@ -53,6 +58,9 @@ def profile_ad(doc: dict, image_bytes: dict[str, bytes | None]) -> Profile:
         "template_text": template,
         "minhash_bands": [] if signature.empty else lsh_band_keys(signature),
         "images": images,
+        "language": language.language if language else None,
+        "country_inferred": guess.country if guess.how not in ("page", "site") else None,
+        "country_how": guess.how,
     }
     return Profile(fields, errors)
 
