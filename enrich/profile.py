@@ -19,6 +19,8 @@ from enrich.slots import mask_slots
 
 ENRICH_VERSION = "2"  # 2: language, inferred country (phones read with it), multilingual slots
 TEXT_FIELDS = ("title", "body", "contact_text")
+PROFILE_FIELDS = [*TEXT_FIELDS, "country", "country_source", "city", "region", "images"]
+"""The crawled fields `profile_ad` reads (what the worker fetches for it)."""
 # Images whose bytes could not be read are recorded with this reason.
 MISSING_FILE = "missing-file"
 

@@ -27,7 +27,7 @@ from adwatch.store import Store
 from enrich.comparison import LinkRules
 from enrich.facts import LINK_FIELDS, AdFacts, facts_from_source, stored_text_scores
 from enrich.linking import LinkResult, link
-from enrich.profile import ENRICH_VERSION, profile_ad
+from enrich.profile import ENRICH_VERSION, PROFILE_FIELDS, profile_ad
 from enrich.summary import summarise
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,7 @@ class Worker:
         actions: list[BulkAction] = []
         total = self.store.client.count(index=self.store.ads, query=query)["count"]
         with progress("Enriching", total) as advance:
-            for hit in self.store.scan(self.store.ads, query, source=["title", "body", "contact_text", "country",
-                                                                       "city", "region", "images"]):
+            for hit in self.store.scan(self.store.ads, query, source=PROFILE_FIELDS):
                 src = hit["_source"]
                 images = {i["path"]: _read_image(self.image_dir, i["path"])
                           for i in src.get("images", []) if i.get("path")}
