@@ -101,7 +101,7 @@ def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
         "date": book.short_date(DAY0 + dt.timedelta(days=plan.first_day + rnd.randint(1, 10))),
         "job": rnd.choice(book.jobs), "item": rnd.choice(book.items), "service": rnd.choice(book.services),
     }
-    if not family.baseline:
+    if family.changes_ads:
         slots["price"] = local_price(slots["price"], currency)
     title = T.fill(template.title, slots)
     sentences = [T.fill(s, slots) for s in template.sentences]
@@ -168,7 +168,7 @@ def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
                            "stock_photo": any(i["stock"] for i in image_truth)},
         "faults": page_faults, "missing_fields": missing,
     }
-    if not family.baseline:
+    if family.changes_ads:
         footer = state.footers.get(truth["site"])
         truth |= {
             "language": template.language,

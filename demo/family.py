@@ -63,16 +63,14 @@ class Family:
         return name in self.names
 
     @property
-    def baseline(self) -> bool:
-        """True when nothing departs from the baseline world (its files stay byte-identical)."""
-        return not self.names and not self.evasive_sizes
+    def changes_ads(self) -> bool:
+        """False for the baseline and for a plain partial sample of it (its lines are baseline lines)."""
+        return any(name != "partial" for name in self.names) or bool(self.evasive_sizes)
 
     @property
     def extra_hubs(self) -> bool:
-        """Agency switchboards, more stock photos and site templates: in any family world but a partial
-        sample of the baseline (which stays a plain subset of the baseline world)."""
-        changes_ads = any(name != "partial" for name in self.names) or bool(self.evasive_sizes)
-        return changes_ads and self.extra_hard_negatives
+        """Agency switchboards, more stock photos and site templates: in every world whose ads a family changes."""
+        return self.changes_ads and self.extra_hard_negatives
 
     def to_meta(self) -> dict:
         meta = asdict(self)

@@ -184,7 +184,7 @@ def _posters(n_ads: int, sw: Switches, rnd: random.Random, bases: BaseCounter, f
         posters.append(poster)
     independent = independent_sizes(n_ads - sum(sizes) - planted, rnd)
     posters += [make_independent(i + 1, size, sw.days, bases, rnd, geo) for i, size in enumerate(independent)]
-    if not fam.baseline:
+    if fam.changes_ads:
         apply_family(posters, fam, seed)
     return posters
 

@@ -7,6 +7,7 @@ Córdoba, Mérida, León, Guadalajara and Cartagena, which matters once the coun
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -136,6 +137,7 @@ def layout(digits: str, pattern: str) -> str | None:
     return re.sub("#", lambda _: next(chars), pattern)
 
 
+@functools.lru_cache(maxsize=65536)
 def local_display(e164: str, ad_country: str, habit: int, national_abroad: bool) -> str:
     """How a poster with writing `habit` shows a number in an ad placed in `ad_country`.
 
