@@ -264,15 +264,46 @@ def _contacts(poster: Poster, ad_country: str, rnd: random.Random, state: WorldS
     for handle in poster.handles:
         if poster.evasion or rnd.random() < 0.6:
             app, name = handle.split(":", 1)
-            parts.append(f"{app.capitalize()}: {name}")
-            contacts.append({"kind": "handle", "value": handle, "shown": name, "tail": None,
+            part, shown = (_show_handle(app, name, rnd) if state.family.on("multilingual")
+                           else (f"{app.capitalize()}: {name}", name))
+            parts.append(part)
+            contacts.append({"kind": "handle", "value": handle, "shown": shown, "tail": None,
                              "obfuscation": None, "where": "contact"})
     for email in poster.emails:
         if poster.evasion or rnd.random() < 0.7:
-            parts.append(email)
-            contacts.append({"kind": "email", "value": email, "shown": email, "tail": None,
-                             "obfuscation": None, "where": "contact"})
+            spelt = state.family.on("multilingual") and rnd.random() < 0.25
+            shown = _spell_email(email, book, rnd) if spelt else email
+            parts.append(shown)
+            contacts.append({"kind": "email", "value": email, "shown": shown, "tail": None,
+                             "obfuscation": "spelled" if spelt else None, "where": "contact"})
     return contacts, parts, body_contact, tail
+
+
+# How people write a messaging handle (multilingual worlds): "{name}" is the handle without its "@".
+_HANDLE_FORMS = {
+    "telegram": ("Telegram: @{name}", "Telegram: {name}", "t.me/{name}", "TG: @{name}", "tg @{name}"),
+    "whatsapp": ("WhatsApp: @{name}", "WA: @{name}", "Whatsapp @{name}"),
+    "snapchat": ("Snapchat: @{name}", "Snap: {name}", "SC: {name}"),
+    "signal": ("Signal: @{name}", "Signal: {name}"),
+}
+
+
+def _show_handle(app: str, handle: str, rnd: random.Random) -> tuple[str, str]:
+    """(contact-line text, the handle as shown in it) in one of the ways people write that app's handles."""
+    part = rnd.choice(_HANDLE_FORMS[app]).format(name=handle.lstrip("@"))
+    return part, part.split(": ", 1)[-1] if ": " in part else part
+
+
+def _spell_email(email: str, book, rnd: random.Random) -> str:
+    """An email with @ and dots spelt out in the ad's language: "ana arroba example punto com", "ana[at]example.com"."""
+    user, domain = email.split("@", 1)
+    at, dot = rnd.choice(book.at_words), rnd.choice(book.dot_words)
+    style = rnd.randrange(3)
+    if style == 0:
+        return f"{user} {at} {domain.replace('.', f' {dot} ')}"
+    if style == 1:
+        return f"{user}[{at}]{domain.replace('.', f'[{dot}]')}"
+    return f"{user} ({at}) {domain}"
 
 
 def _shown_place(place: Place, rnd: random.Random, family: Family) -> Place:

@@ -33,6 +33,8 @@ class Phrasebook:
     footer_label: str  # the site footer's customer-service line
     placeholders: tuple[str, ...]  # numbers people type when they mean "none"
     date_format: str = "{day} {month}"
+    at_words: tuple[str, ...] = ("at",)  # how an email's @ is spelt out ("arroba", "arobase", ...)
+    dot_words: tuple[str, ...] = ("dot",)
 
     def short_date(self, date: dt.date) -> str:
         """A date as posters write it ("05 Feb", "5 feb", "5 févr.")."""

@@ -99,4 +99,5 @@ BOOK = Phrasebook(
     footer_label="Kundenservice",
     placeholders=("0170 0000000", "01234 567890", "0000 000000"),
     date_format="{day}. {month}",
+    at_words=("at", "ät"), dot_words=("punkt", "Punkt"),
 )

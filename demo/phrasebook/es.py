@@ -107,4 +107,5 @@ BOOK = Phrasebook(
     agency_labels=("Agencia", "Oficina", "Central de reservas"),
     footer_label="Atención al cliente",
     placeholders=("000 000 000", "600 000 000", "123 456 789"),
+    at_words=("arroba",), dot_words=("punto",),
 )

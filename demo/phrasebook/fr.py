@@ -102,4 +102,5 @@ BOOK = Phrasebook(
     agency_labels=("Agence", "Standard", "Réservations"),
     footer_label="Service client",
     placeholders=("06 00 00 00 00", "01 23 45 67 89", "00 00 00 00 00"),
+    at_words=("arobase", "at"), dot_words=("point",),
 )

@@ -99,4 +99,5 @@ BOOK = Phrasebook(
     agency_labels=("Agenzia", "Ufficio", "Centralino"),
     footer_label="Servizio clienti",
     placeholders=("333 0000000", "000 0000000", "123 4567890"),
+    at_words=("chiocciola", "at"), dot_words=("punto",),
 )

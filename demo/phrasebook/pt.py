@@ -105,4 +105,5 @@ BOOK = Phrasebook(
     agency_labels=("Agência", "Escritório", "Central"),
     footer_label="Atendimento ao cliente",
     placeholders=("(11) 99999-9999", "000 000 000", "(00) 0000-0000"),
+    at_words=("arroba",), dot_words=("ponto",),
 )

@@ -98,4 +98,5 @@ BOOK = Phrasebook(
     agency_labels=("Agenție", "Birou", "Dispecerat"),
     footer_label="Relații clienți",
     placeholders=("0700 000 000", "0000 000 000", "0722 222 222"),
+    at_words=("arond", "at"), dot_words=("punct",),
 )

@@ -194,6 +194,23 @@ def test_number_words_are_written_in_the_ad_language(multilingual):
     assert len(styles) >= 5 and set().union(*styles.values()) == {"words", "pairs", "mixed"}
 
 
+def test_multilingual_emails_and_handles_are_written_in_several_ways(multilingual):
+    _, truth, ads = multilingual
+    spelled, handle_forms = 0, set()
+    for record in truth:
+        book = phrasebook(record["language"])
+        contact_line = ads[record["ad_id"]]["contact"]
+        for contact in record["contacts"]:
+            assert contact["shown"] in contact_line or contact["where"] == "body"
+            if contact["kind"] == "email" and contact["obfuscation"] == "spelled":
+                spelled += 1
+                assert "@" not in contact["shown"] and contact["value"].split("@")[0] in contact["shown"]
+                assert any(word in contact["shown"] for word in book.at_words)
+            if contact["kind"] == "handle":
+                handle_forms.add(re.sub(r"[\w.]+$", "NAME", contact["shown"]))
+    assert spelled >= 5 and {"@NAME", "NAME", "t.me/NAME"} <= handle_forms, handle_forms
+
+
 @pytest.mark.parametrize("language,country,n,expected", [
     ("fr", "FR", 71, "soixante et onze"), ("fr", "FR", 80, "quatre-vingts"), ("fr", "FR", 97, "quatre-vingt-dix-sept"),
     ("fr", "BE", 90, "nonante"), ("fr", "CH", 81, "huitante et un"), ("fr", "FR", 612, "six cent douze"),
