@@ -81,30 +81,15 @@ def generate_world(out_dir: str | Path, n_ads: int, seed: int, workers: int | No
 
     stock = [ImageJob(f"stock/stock-{v}.jpg", state.stock_seed, {"quality": 95 - 20 * v}) for v in range(STOCK_VERSIONS)]
     stock += state.hubs.image_jobs() if state.hubs else []
-    written, kept_files, counts = 0, set(), _Counts()
     with _ImageWriter(root / IMAGES_DIR, workers, n_ads) as images:
         images.submit(stock)
-        with (root / ADS_FILE).open("w", encoding="utf-8") as ads_out, (root / TRUTH_FILE).open("w", encoding="utf-8") as truth_out:
-            for plan in plans:
-                ad, truth = compose_ad(plan, state)  # every ad is composed, so a sample is a sample of one world
-                if keep is not None and plan.number not in keep:
-                    continue
-                written += 1
-                counts.add(truth)
-                kept_files.update(ad["images"])
-                ads_out.write(json.dumps(ad, ensure_ascii=False, separators=(",", ":")) + "\n")
-                truth_out.write(json.dumps(truth, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
-                if keep is None and len(state.ready) >= _BATCH:
-                    images.submit(state.ready)
-                    state.ready = []
-        if keep is not None:  # only the photos some written ad shows
-            state.ready = [job for job in state.ready if job.file in kept_files]
-            state.jobs = [job for job in state.jobs if job.file in kept_files]
+        counts = _write_ads(root, plans, state, keep, images)
         images.submit(state.ready)
         images.submit(sorted(state.jobs, key=lambda job: (job.base_seed, job.file)))
         image_bytes, n_images = images.finish()
 
-    controllers = [p for p in posters if p.kind == "controller"]
+    written = counts.ads
+    controllers = [p for p in posters if p.kind == "controller"]  # of the whole world, in a partial one too
     meta = {
         "version": FORMAT_VERSION, "complete": True, "seed": seed, "n_ads": written, "days": sw.days,
         "day0": day_date(0), "switches": asdict(sw), "flavours": {"html": "/html/", "js": "/js/"},
@@ -123,14 +108,38 @@ def generate_world(out_dir: str | Path, n_ads: int, seed: int, workers: int | No
                         ",".join(fam.names) or "baseline", n_ads)
 
 
+def _write_ads(root: Path, plans: list[AdPlan], state: WorldState, keep: set[int] | None,
+               images: "_ImageWriter") -> "_Counts":
+    """Compose every ad in posting order and write those kept; leaves the image jobs still to render in state."""
+    counts, kept_files = _Counts(), set()
+    with (root / ADS_FILE).open("w", encoding="utf-8") as ads_out, (root / TRUTH_FILE).open("w", encoding="utf-8") as truth_out:
+        for plan in plans:
+            ad, truth = compose_ad(plan, state)  # every ad is composed, so a sample is a sample of one world
+            if keep is not None and plan.number not in keep:
+                continue
+            counts.add(truth)
+            kept_files.update(ad["images"])
+            ads_out.write(json.dumps(ad, ensure_ascii=False, separators=(",", ":")) + "\n")
+            truth_out.write(json.dumps(truth, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+            if keep is None and len(state.ready) >= _BATCH:
+                images.submit(state.ready)
+                state.ready = []
+    if keep is not None:  # only the photos some written ad shows
+        state.ready = [job for job in state.ready if job.file in kept_files]
+        state.jobs = [job for job in state.jobs if job.file in kept_files]
+    return counts
+
+
 class _Counts:
-    """What a family world holds, for world.json: ads per language, evasive controllers and their ads."""
+    """What a world holds, for world.json: ads written, ads per language, evasive controllers and their ads."""
 
     def __init__(self):
+        self.ads = 0
         self.languages: dict[str, int] = {}
         self.evasive: dict[str, dict] = {}
 
     def add(self, truth: dict) -> None:
+        self.ads += 1
         language = truth.get("language", "en")
         self.languages[language] = self.languages.get(language, 0) + 1
         evasion = truth.get("evasion")
