@@ -1,7 +1,10 @@
 """Benchmark: generate a demo world and print ads/s (issue 3 target: 100k ads in <= 180 s).
 
 Usage: python bench/demo_generate.py [--ads 100000] [--seed 1] [--out /tmp/adwatch-bench-world] [--workers N]
-Prints wall time, process CPU time (this process and its image workers), ads/s and images/s.
+                                     [--family F[,F...]] [--baseline-ratio]
+Prints wall time, process CPU time (this process and its image workers), ads/s and images/s. With
+--baseline-ratio it also generates the baseline world of the same size and seed and prints the ratio of
+the family world's wall time to it (for a partial world: per ad composed, i.e. per ad of the whole world).
 """
 
 from __future__ import annotations
@@ -22,20 +25,30 @@ def main() -> int:
     parser.add_argument("--out", default="/tmp/adwatch-bench-world")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the world directory afterwards")
+    parser.add_argument("--family", default="baseline", help="world families, e.g. multilingual,evasive,no-country")
+    parser.add_argument("--baseline-ratio", action="store_true", help="also time the baseline world and print the ratio")
     args = parser.parse_args()
-    started = time.perf_counter()
-    summary = generate_world(args.out, args.ads, args.seed, workers=args.workers)
-    wall = time.perf_counter() - started
+    wall, summary = _timed(args.out, args.ads, args.seed, args.workers, args.family)
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-    print(f"ads={summary.n_ads} controllers={summary.n_controllers} controller_ads={summary.controller_ads} "
-          f"images={summary.n_images} image_MB={summary.image_bytes / 1e6:.0f}")
+    print(f"family={summary.family} world_ads={summary.world_ads} ads={summary.n_ads} controllers={summary.n_controllers} "
+          f"controller_ads={summary.controller_ads} images={summary.n_images} image_MB={summary.image_bytes / 1e6:.0f}")
     print(f"wall_s={wall:.1f} cpu_s={cpu:.1f} cpus={os.cpu_count()} load1={os.getloadavg()[0]:.2f}")
     print(f"ads_per_s={summary.n_ads / wall:.0f} images_per_s={summary.n_images / wall:.0f} "
-          f"target_100k_s=180 projected_100k_s={100_000 / (summary.n_ads / wall):.0f}")
+          f"target_100k_s=180 projected_100k_s={100_000 / (summary.world_ads / wall):.0f}")
     if not args.keep:
         shutil.rmtree(args.out, ignore_errors=True)
+    if args.baseline_ratio and summary.family != "baseline":
+        base_wall, _ = _timed(args.out + "-baseline", args.ads, args.seed, args.workers, "baseline")
+        shutil.rmtree(args.out + "-baseline", ignore_errors=True)
+        print(f"baseline_wall_s={base_wall:.1f} family_over_baseline={wall / base_wall:.2f}")
     return 0
+
+
+def _timed(out: str, ads: int, seed: int, workers: int | None, family: str):
+    started = time.perf_counter()
+    summary = generate_world(out, ads, seed, workers=workers, family=family)
+    return time.perf_counter() - started, summary
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 
+from demo.family import EVASIONS, FAMILIES, LANGUAGES
 from demo.world import WorldError
 
 _SWITCHES = (  # (flag, Switches field, help)
@@ -29,6 +30,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--workers", type=int, default=None, help="image worker processes (default: all CPUs)")
     for flag, name, text in _SWITCHES:
         generate.add_argument(flag, dest=name, action="store_false", help=text)
+    families = generate.add_argument_group("world families", "departures from the baseline world, combinable")
+    families.add_argument("--family", default="baseline", metavar="F[,F...]",
+                          help=f"one or more of {', '.join(FAMILIES)} (default baseline: the same world as ever)")
+    families.add_argument("--languages", type=_names(LANGUAGES), default=None, metavar="L[,L...]",
+                          help=f"multilingual: languages posters write in (default {','.join(LANGUAGES)}; en required)")
+    families.add_argument("--evasive-share", type=float, default=None, metavar="X",
+                          help="evasive: share of controllers that evade (default 0.3)")
+    families.add_argument("--evasive-kinds", type=_names(EVASIONS), default=None, metavar="K[,K...]",
+                          help=f"evasion kinds drawn from / cycled by planted controllers: {', '.join(EVASIONS)}")
+    families.add_argument("--evasive-sizes", type=_sizes, default=None, metavar="N[,N...]",
+                          help="plant one evasive controller of each size (e.g. 5,20,100,300), in any family")
+    families.add_argument("--partial-share", type=float, default=None, metavar="X",
+                          help="partial: share of the world's ads written (default 0.1; --ads is the whole world)")
+    families.add_argument("--no-city-share", type=float, default=None, metavar="X",
+                          help="no-country: share of ads without a city either (default 0.15)")
+    families.add_argument("--no-extra-hard-negatives", dest="extra_hard_negatives", action="store_false", default=None,
+                          help="family worlds: no agency switchboards, extra stock photos or site templates")
     generate.set_defaults(func=run_generate)
 
     serve = subparsers.add_parser("serve", help="serve a demo world as two classifieds sites on 127.0.0.1",
@@ -52,16 +70,40 @@ def run_generate(args: argparse.Namespace) -> int:
     from demo.generator import generate_world
 
     switches = {name: getattr(args, name) for _, name, _ in _SWITCHES}
+    params = {name: getattr(args, name) for name in _FAMILY_FLAGS if getattr(args, name) is not None}
     try:
-        summary = generate_world(args.out, args.ads, args.seed, workers=args.workers, days=args.days,
-                                 controller_share=args.controller_share, **switches)
+        summary = generate_world(args.out, args.ads, args.seed, workers=args.workers, family=args.family,
+                                 days=args.days, controller_share=args.controller_share, **switches, **params)
     except (WorldError, ValueError) as err:
         print(f"adwatch demo generate: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {summary.n_ads} ads ({summary.controller_ads} by {summary.n_controllers} controllers, "
-          f"{summary.n_independent_posters} independent posters), {summary.n_images} images "
-          f"over {summary.days} days to {summary.out_dir} in {summary.seconds:.1f}s")
+    whole = (f", a {summary.n_ads / summary.world_ads:.1%} sample of a {summary.world_ads}-ad world"
+             if summary.world_ads != summary.n_ads else "")
+    print(f"wrote {summary.family} world: {summary.n_ads} ads{whole} (the world: {summary.controller_ads} ads by "
+          f"{summary.n_controllers} controllers, {summary.n_independent_posters} independent posters), "
+          f"{summary.n_images} images over {summary.days} days to {summary.out_dir} in {summary.seconds:.1f}s")
     return 0
+
+
+_FAMILY_FLAGS = ("languages", "evasive_share", "evasive_kinds", "evasive_sizes", "partial_share", "no_city_share",
+                 "extra_hard_negatives")
+
+
+def _names(allowed: tuple[str, ...]):
+    def parse(text: str) -> list[str]:
+        names = [part.strip() for part in text.split(",") if part.strip()]
+        unknown = [name for name in names if name not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"{unknown[0] if unknown else text!r} is not one of {', '.join(allowed)}")
+        return names
+    return parse
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of ad counts, e.g. 5,20,100,300") from None
 
 
 def run_serve(args: argparse.Namespace) -> int:

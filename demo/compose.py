@@ -9,10 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from demo import text as T
+from demo.contacts import ad_contacts, rotates, show_phone, switchboard_for
+from demo.family import Family
+from demo.locales import local_price
+from demo.phrasebook import Phrasebook, phrasebook
 from demo.photos import ImageJob, plan_transforms
-from demo.population import COUNTRIES, Poster
+from demo.population import COUNTRIES, Place, Poster, Template, make_template
+
+if TYPE_CHECKING:
+    from demo.hubs import Hubs
 
 DAY0 = dt.date(2026, 1, 1)
 PAGE_FAULTS = ("truncated_html", "wrong_charset", "missing_fields", "server_error_first", "slow", "redirect_chain")
@@ -43,6 +51,10 @@ class WorldState:
     seed: int
     switches: Switches
     stock_seed: int
+    family: Family = field(default_factory=Family)
+    bases: Callable[[], int] | None = None  # hands out fresh base photos (evasive controllers use a new one per ad)
+    hubs: Hubs | None = None  # the extra hard negatives of family worlds
+    footers: dict[str, dict] = field(default_factory=dict)  # site -> footer on every page (footer family)
     next_file: int = 0
     oversized: int = 0
     jobs: list[ImageJob] = field(default_factory=list)  # controllers' photos: rendered at the end, grouped by base
@@ -69,21 +81,28 @@ def day_date(day: int) -> str:
 
 
 def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
-    """Return (ad record for ads.jsonl, truth record for truth.jsonl); appends image jobs to state."""
+    """Return (ad record for ads.jsonl, truth record for truth.jsonl); appends image jobs to state.
+
+    Family effects (demo.family) draw from the same per-ad stream, but only when their family is on, so a
+    baseline world's ads are what they always were.
+    """
     rnd = random.Random(f"{state.seed}:ad:{plan.number}")
-    sw = state.switches
+    sw, family = state.switches, state.family
     poster = plan.poster
     controller = poster.kind == "controller"
-    template = rnd.choice(poster.templates)
+    template = _template(plan, rnd, state)
+    book = phrasebook(template.language)
     place = rnd.choice(poster.places)
     currency = COUNTRIES[place.country][0]
-    low, high = poster.price_range or T.PRICE_RANGES[template.category]
+    low, high = (poster.price_range if not poster.evasion else None) or T.PRICE_RANGES[template.category]
     slots = {
         "name": rnd.choice(poster.names), "age": rnd.randint(19, 29), "price": rnd.randint(low, high),
-        "city": place.city, "dest": rnd.choice(T.DESTINATIONS), "currency": currency,
-        "date": (DAY0 + dt.timedelta(days=plan.first_day + rnd.randint(1, 10))).strftime("%d %b"),
-        "job": rnd.choice(T.JOBS), "item": rnd.choice(T.ITEMS), "service": rnd.choice(T.SERVICES),
+        "city": place.city, "dest": rnd.choice(book.destinations), "currency": currency,
+        "date": book.short_date(DAY0 + dt.timedelta(days=plan.first_day + rnd.randint(1, 10))),
+        "job": rnd.choice(book.jobs), "item": rnd.choice(book.items), "service": rnd.choice(book.services),
     }
+    if family.changes_ads:
+        slots["price"] = local_price(slots["price"], currency)
     title = T.fill(template.title, slots)
     sentences = [T.fill(s, slots) for s in template.sentences]
 
@@ -91,14 +110,22 @@ def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
     if sw.text_noise and rnd.random() < 0.2:
         sentences = T.shuffle_sentences(sentences, rnd)
         variations.append("shuffle")
-    boilerplate = rnd.choice(T.BOILERPLATE) if sw.hard_negatives and rnd.random() < 0.12 else None
+    boilerplate = rnd.choice(book.boilerplate) if sw.hard_negatives and rnd.random() < 0.12 else None
     if boilerplate:
         sentences.append(boilerplate)
 
-    contacts, contact_parts, body_contact, tail = _contacts(poster, place.country, rnd, sw)
+    switchboard = switchboard_for(poster, template.category, place.country, rnd, state)
+    own_phone = not (switchboard and rnd.random() < 0.3)  # some ads give only the agency's number
+    contacts, contact_parts, body_contact, tail = ad_contacts(poster, place.country, rnd, state, book, own_phone)
+    if switchboard:
+        shown = show_phone(switchboard, place.country, poster, rnd)
+        contact_parts.append(f"{rnd.choice(book.agency_labels)}: {shown}")
+        contacts.append({"kind": "phone", "value": switchboard, "shown": shown, "tail": None, "obfuscation": None,
+                         "where": "contact"})
     placeholder = None
-    if sw.hard_negatives and (not poster.phones and rnd.random() < 0.5 or rnd.random() < 0.03):
-        placeholder = rnd.choice(T.PLACEHOLDER_PHONES)
+    has_phone = bool(poster.phones) or rotates(poster)
+    if sw.hard_negatives and (not has_phone and rnd.random() < 0.5 or rnd.random() < 0.03):
+        placeholder = rnd.choice(book.placeholders)
         contact_parts.append(f"Tel: {placeholder}")
 
     body = " ".join(sentences)
@@ -110,17 +137,18 @@ def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
     if body_contact:
         body += " " + body_contact
     if tail:
-        body += f" Rest of the number: {tail}"
+        body += f" {book.rest_of_number}: {tail}"
 
     images, image_truth = _images(poster, rnd, state)
     page_faults, missing = _page_faults(rnd, sw)
     removed_day, removed_status = _removal(plan.first_day, sw.days, rnd)
-    edits, edit_truth = _edits(plan.first_day, removed_day, sw.days, slots["price"], body, rnd)
+    edits, edit_truth = _edits(plan.first_day, removed_day, sw.days, slots["price"], body, rnd, book)
+    shown_place = _shown_place(place, rnd, family)
 
     ad = {
         "ad_id": plan.ad_id, "flavour": plan.flavour, "category": template.category, "title": title, "body": body,
         "contact": " | ".join(contact_parts), "price": slots["price"], "currency": currency,
-        "city": place.city, "region": place.region, "country": place.country,
+        "city": shown_place.city, "region": shown_place.region, "country": shown_place.country,
         "first_day": plan.first_day, "removed_day": removed_day, "removed_status": removed_status,
         "edits": edits, "images": images, "faults": page_faults, "missing_fields": missing,
         "image_faults": {i["file"]: i["fault"] for i in image_truth if i["fault"]},
@@ -140,68 +168,52 @@ def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
                            "stock_photo": any(i["stock"] for i in image_truth)},
         "faults": page_faults, "missing_fields": missing,
     }
+    if family.changes_ads:
+        footer = state.footers.get(truth["site"])
+        truth |= {
+            "language": template.language,
+            "evasion": dict(poster.evasion) if poster.evasion else None,
+            "footer": {key: footer[key] for key in ("phone", "email", "handle")} if footer else None,
+            "shown_location": {"city": bool(shown_place.city), "region": bool(shown_place.region),
+                               "country": bool(shown_place.country)},
+        }
+        truth["hard_negatives"] |= {
+            "switchboard": switchboard, "footer_phone": footer["phone"] if footer else None,
+            "shared_template": template.template_id if template.template_id.startswith("site-") else None,
+            "stock_bases": sorted({i["base_id"] for i in image_truth if i["stock"]}),
+        }
     return ad, truth
 
 
-def _contacts(poster: Poster, ad_country: str, rnd: random.Random, sw: Switches):
-    """Pick which identifiers this ad shows and how; returns truth contacts, contact-line parts, body text, tail."""
-    contacts: list[dict] = []
-    parts: list[str] = []
-    body_contact, tail = "", ""
-    if poster.phones:
-        phone = rnd.choice(poster.phones)
-        shown = T.phone_display(phone, ad_country)
-        obfuscate = sw.obfuscation and rnd.random() < poster.obfuscation_rate
-        kind = rnd.choice(poster.obfuscation_styles) if obfuscate else None
-        main, tail = T.obfuscate_phone(shown, kind, rnd) if kind else (shown, "")
-        in_body = rnd.random() < 0.35 and kind != "split"
-        if in_body:
-            body_contact = f"{rnd.choice(('Call me', 'WhatsApp', 'Phone', 'Text'))}: {main}"
-        else:
-            parts.append(f"{rnd.choice(('Call', 'Tel', 'WhatsApp', 'Mob'))}: {main}")
-        contacts.append({"kind": "phone", "value": phone, "shown": main, "tail": tail or None,
-                         "obfuscation": kind, "where": "body" if in_body else "contact"})
-    for handle in poster.handles:
-        if rnd.random() < 0.6:
-            app, name = handle.split(":", 1)
-            parts.append(f"{app.capitalize()}: {name}")
-            contacts.append({"kind": "handle", "value": handle, "shown": name, "tail": None,
-                             "obfuscation": None, "where": "contact"})
-    for email in poster.emails:
-        if rnd.random() < 0.7:
-            parts.append(email)
-            contacts.append({"kind": "email", "value": email, "shown": email, "tail": None,
-                             "obfuscation": None, "where": "contact"})
-    return contacts, parts, body_contact, tail
+def _template(plan: AdPlan, rnd: random.Random, state: WorldState) -> Template:
+    """The template this ad is written from: the poster's own, fresh for an evasive one, or the site's."""
+    poster = plan.poster
+    if poster.evasion:  # never the same wording twice
+        own = rnd.choice(poster.templates)
+        return make_template(f"{poster.poster_id}-a{plan.number}", own.category, rnd, own.language)
+    if poster.extra.get("site_template"):
+        own = poster.templates[0]
+        return state.hubs.site_template(own.language, own.category)
+    return rnd.choice(poster.templates)
+
+
+def _shown_place(place: Place, rnd: random.Random, family: Family) -> Place:
+    """What the page says about where: everything, or (no-country) no country or region and sometimes no city."""
+    if not family.on("no-country"):
+        return place
+    return Place("" if rnd.random() < family.no_city_share else place.city, "", "")
 
 
 def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list[str], list[dict]]:
     sw = state.switches
-    uploaded: dict[int, list[str]] = poster.extra.setdefault("uploaded", {})
     if poster.kind == "controller":
         count = rnd.randint(1, 3)
     else:
         count = 0 if rnd.random() < 0.15 else rnd.randint(1, 2)
     files: list[str] = []
     truth: list[dict] = []
-    for base in rnd.sample(poster.base_photos, k=min(count, len(poster.base_photos))) if poster.base_photos else []:
-        earlier = uploaded.get(base, [])
-        reuse = earlier and (poster.kind == "independent" or not sw.image_variation or rnd.random() < 0.3)
-        if reuse:
-            file = rnd.choice(earlier)
-            files.append(file)
-            truth.append(poster.extra["image_truth"][file] | {"reused": True})
-            continue
-        variant = bool(earlier)  # the first upload of a base photo is the original
-        transforms = plan_transforms(rnd) if variant else {"quality": 90}
-        fault = _image_fault(rnd, state)
-        file = state.new_file()
-        (state.jobs if poster.kind == "controller" else state.ready).append(ImageJob(file, base, transforms, fault))
-        record = {"file": file, "base_id": f"b{base}", "transforms": sorted(transforms) if variant else [],
-                  "params": transforms, "flipped": bool(transforms.get("flip")), "stock": False,
-                  "fault": fault, "reused": False}
-        uploaded.setdefault(base, []).append(file)
-        poster.extra.setdefault("image_truth", {})[file] = record
+    for base in _bases(poster, count, rnd, state):
+        file, record = _upload(base, poster, rnd, state)
         files.append(file)
         truth.append(record)
     if sw.hard_negatives and rnd.random() < 0.04:
@@ -211,7 +223,42 @@ def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list
         truth.append({"file": file, "base_id": "stock", "transforms": ["quality"] if version else [],
                       "params": {"quality": 95 - 20 * version}, "flipped": False, "stock": True,
                       "fault": None, "reused": True})
+    if state.hubs and sw.hard_negatives and rnd.random() < 0.05:
+        file, record = state.hubs.stock_image(rnd)
+        if file not in files:
+            files.append(file)
+            truth.append(record)
     return files, truth
+
+
+def _bases(poster: Poster, count: int, rnd: random.Random, state: WorldState) -> list[int]:
+    """Which base photos this ad shows: some of the poster's; an evasive one's are fresh (but a kept photo)."""
+    if poster.evasion:
+        kept = poster.base_photos[:1] if poster.evasion["kept"] == "photo" else []
+        return kept + [state.bases() for _ in range(count - len(kept))]
+    return rnd.sample(poster.base_photos, k=min(count, len(poster.base_photos))) if poster.base_photos else []
+
+
+def _upload(base: int, poster: Poster, rnd: random.Random, state: WorldState) -> tuple[str, dict]:
+    """The file this ad shows for a base photo: an earlier upload again, or a new (varied) file."""
+    sw = state.switches
+    uploaded: dict[int, list[str]] = poster.extra.setdefault("uploaded", {})
+    earlier = uploaded.get(base, [])
+    reuse = earlier and (poster.kind == "independent" or not sw.image_variation or rnd.random() < 0.3)
+    if reuse:
+        file = rnd.choice(earlier)
+        return file, poster.extra["image_truth"][file] | {"reused": True}
+    variant = bool(earlier)  # the first upload of a base photo is the original
+    transforms = plan_transforms(rnd) if variant else {"quality": 90}
+    fault = _image_fault(rnd, state)
+    file = state.new_file()
+    (state.jobs if poster.kind == "controller" else state.ready).append(ImageJob(file, base, transforms, fault))
+    record = {"file": file, "base_id": f"b{base}", "transforms": sorted(transforms) if variant else [],
+              "params": transforms, "flipped": bool(transforms.get("flip")), "stock": False,
+              "fault": fault, "reused": False}
+    uploaded.setdefault(base, []).append(file)
+    poster.extra.setdefault("image_truth", {})[file] = record
+    return file, record
 
 
 def _image_fault(rnd: random.Random, state: WorldState) -> str | None:
@@ -242,7 +289,8 @@ def _removal(first_day: int, days: int, rnd: random.Random) -> tuple[int | None,
     return None, None
 
 
-def _edits(first_day: int, removed_day: int | None, days: int, price: int, body: str, rnd: random.Random):
+def _edits(first_day: int, removed_day: int | None, days: int, price: int, body: str, rnd: random.Random,
+           book: Phrasebook):
     """0-2 edits strictly after posting and before removal; each changes price and/or body."""
     last = (removed_day if removed_day is not None else days) - 1
     if last <= first_day or rnd.random() >= 0.2:
@@ -255,7 +303,7 @@ def _edits(first_day: int, removed_day: int | None, days: int, price: int, body:
             price = max(1, int(price * rnd.choice((0.8, 0.9, 1.1, 1.2))))
             changes["price"] = price
         if not changes or rnd.random() < 0.4:
-            body = rnd.choice(("UPDATE: still available. ", "Price updated! ", "Back again. ")) + body
+            body = rnd.choice(book.edit_prefixes) + body
             changes["body"] = body
         edits.append({"day": day, "changes": changes})
         truth.append({"day": day, "fields": sorted(changes)})

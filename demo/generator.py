@@ -5,6 +5,8 @@ batch of pixels in memory per worker: independent posters' photos (each base use
 pool while ads are composed; controllers' photos wait to the end and go sorted by base photo, so each
 base is rendered about once however many variants it has.
 Same seed and switches -> byte-identical ads.jsonl and truth.jsonl (images are deterministic too).
+World families (demo.family) change the population, the ads, the pages or which ads are written; the
+baseline world (no family) is byte-identical to what this generator wrote before families existed.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from demo.compose import STOCK_VERSIONS, AdPlan, Switches, WorldState, compose_ad, day_date
+from demo.family import FAMILY_PARAMS, Family, make_family
+from demo.hubs import make_footers, make_hubs
 from demo.photos import ImageJob, write_images
-from demo.population import BaseCounter, controller_sizes, independent_sizes, make_controller, make_independent
+from demo.population import (BaseCounter, apply_family, controller_sizes, geography, independent_sizes,
+                             make_controller, make_evasive, make_independent)
 from demo.world import ADS_FILE, FORMAT_VERSION, IMAGES_DIR, TRUTH_FILE, WORLD_FILE, WorldError
 
 _BATCH = 128  # image jobs per worker task
@@ -38,50 +43,127 @@ class WorldSummary:
     n_images: int
     image_bytes: int
     seconds: float
+    family: str = "baseline"
+    world_ads: int = 0  # ads in the whole world; more than n_ads (the ads written) in a partial world
 
 
-def generate_world(out_dir: str | Path, n_ads: int, seed: int, workers: int | None = None, **switches) -> WorldSummary:
-    """Write a world of `n_ads` ads to `out_dir` (replacing an earlier world there); switches: see `Switches`."""
+def generate_world(out_dir: str | Path, n_ads: int, seed: int, workers: int | None = None,
+                   family: str | list[str] | None = "baseline", **switches) -> WorldSummary:
+    """Write a world of `n_ads` ads to `out_dir` (replacing an earlier world there).
+
+    `family`: "baseline" or names from demo.family.FAMILIES, comma-separated or a list. Keyword switches are
+    `Switches` fields (realism on/off, days, controller share) or `Family` parameters (languages,
+    evasive_share, evasive_kinds, evasive_sizes, partial_share, no_city_share, extra_hard_negatives).
+    In a partial world `n_ads` is the whole world and about `partial_share` of it is written.
+    """
     started = time.perf_counter()
     if n_ads < 1:
         raise ValueError(f"n_ads must be >= 1, got {n_ads}")
+    fam = make_family(family, **{k: switches.pop(k) for k in FAMILY_PARAMS if k in switches})
     sw = Switches(**switches)
     if sw.days < 1:
         raise ValueError(f"days must be >= 1, got {sw.days}")
     if not 0.0 <= sw.controller_share <= 1.0:
         raise ValueError(f"controller_share must be between 0 and 1, got {sw.controller_share}")
+    if sum(fam.evasive_sizes) >= n_ads:
+        raise ValueError(f"evasive_sizes {list(fam.evasive_sizes)} need more ads than the world has ({n_ads})")
     root = _prepare(Path(out_dir))
     rnd = random.Random(f"{seed}:population")
     bases = BaseCounter(seed)
-    posters = _posters(n_ads, sw, rnd, bases)
+    posters = _posters(n_ads, sw, rnd, bases, fam, seed)
     plans = _schedule(posters, sw.days, rnd)
-    state = WorldState(seed=seed, switches=sw, stock_seed=bases.stock_seed)
+    state = WorldState(seed=seed, switches=sw, stock_seed=bases.stock_seed, family=fam, bases=bases)
+    if fam.extra_hubs:
+        state.hubs = make_hubs(seed, n_ads, geography(fam), bases.stock_seed)
+    if fam.on("footer"):
+        state.footers = make_footers(seed, geography(fam), national=fam.on("no-country"))
+    keep = _sample(plans, fam, seed)
 
     stock = [ImageJob(f"stock/stock-{v}.jpg", state.stock_seed, {"quality": 95 - 20 * v}) for v in range(STOCK_VERSIONS)]
+    stock += state.hubs.image_jobs() if state.hubs else []
     with _ImageWriter(root / IMAGES_DIR, workers, n_ads) as images:
         images.submit(stock)
-        with (root / ADS_FILE).open("w", encoding="utf-8") as ads_out, (root / TRUTH_FILE).open("w", encoding="utf-8") as truth_out:
-            for plan in plans:
-                ad, truth = compose_ad(plan, state)
-                ads_out.write(json.dumps(ad, ensure_ascii=False, separators=(",", ":")) + "\n")
-                truth_out.write(json.dumps(truth, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
-                if len(state.ready) >= _BATCH:
-                    images.submit(state.ready)
-                    state.ready = []
+        counts = _write_ads(root, plans, state, keep, images)
         images.submit(state.ready)
         images.submit(sorted(state.jobs, key=lambda job: (job.base_seed, job.file)))
         image_bytes, n_images = images.finish()
 
-    controllers = [p for p in posters if p.kind == "controller"]
+    written = counts.ads
+    controllers = [p for p in posters if p.kind == "controller"]  # of the whole world, in a partial one too
     meta = {
-        "version": FORMAT_VERSION, "complete": True, "seed": seed, "n_ads": n_ads, "days": sw.days,
+        "version": FORMAT_VERSION, "complete": True, "seed": seed, "n_ads": written, "days": sw.days,
         "day0": day_date(0), "switches": asdict(sw), "flavours": {"html": "/html/", "js": "/js/"},
         "n_controllers": len(controllers), "n_independent_posters": len(posters) - len(controllers),
         "n_images": n_images, "image_size": [640, 480],
+        "family": fam.to_meta() | {"world_ads": n_ads, "counts": counts.meta()},
     }
-    (root / WORLD_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return WorldSummary(str(root), n_ads, sw.days, len(controllers), len(posters) - len(controllers),
-                        sum(p.n_ads for p in controllers), n_images, image_bytes, time.perf_counter() - started)
+    if state.hubs:
+        meta["hard_negatives"] = state.hubs.to_meta()
+    if state.footers:
+        meta["footer"] = state.footers
+    (root / WORLD_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                                   encoding="utf-8")
+    return WorldSummary(str(root), written, sw.days, len(controllers), len(posters) - len(controllers),
+                        sum(p.n_ads for p in controllers), n_images, image_bytes, time.perf_counter() - started,
+                        ",".join(fam.names) or "baseline", n_ads)
+
+
+def _write_ads(root: Path, plans: list[AdPlan], state: WorldState, keep: set[int] | None,
+               images: "_ImageWriter") -> "_Counts":
+    """Compose every ad in posting order and write those kept; leaves the image jobs still to render in state."""
+    counts, kept_files = _Counts(), set()
+    with (root / ADS_FILE).open("w", encoding="utf-8") as ads_out, (root / TRUTH_FILE).open("w", encoding="utf-8") as truth_out:
+        for plan in plans:
+            ad, truth = compose_ad(plan, state)  # every ad is composed, so a sample is a sample of one world
+            if keep is not None and plan.number not in keep:
+                continue
+            counts.add(truth)
+            kept_files.update(ad["images"])
+            ads_out.write(json.dumps(ad, ensure_ascii=False, separators=(",", ":")) + "\n")
+            truth_out.write(json.dumps(truth, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+            if keep is None and len(state.ready) >= _BATCH:
+                images.submit(state.ready)
+                state.ready = []
+    if keep is not None:  # only the photos some written ad shows
+        state.ready = [job for job in state.ready if job.file in kept_files]
+        state.jobs = [job for job in state.jobs if job.file in kept_files]
+    return counts
+
+
+class _Counts:
+    """What a world holds, for world.json: ads written, ads per language, evasive controllers and their ads."""
+
+    def __init__(self):
+        self.ads = 0
+        self.languages: dict[str, int] = {}
+        self.evasive: dict[str, dict] = {}
+
+    def add(self, truth: dict) -> None:
+        self.ads += 1
+        language = truth.get("language", "en")
+        self.languages[language] = self.languages.get(language, 0) + 1
+        evasion = truth.get("evasion")
+        if evasion:
+            entry = self.evasive.setdefault(truth["poster_id"], {"kind": evasion["kind"], "planted": evasion["planted"],
+                                                                 "ads": 0})
+            entry["ads"] += 1
+
+    def meta(self) -> dict:
+        kinds: dict[str, dict] = {}
+        for entry in self.evasive.values():
+            kind = kinds.setdefault(entry["kind"], {"controllers": 0, "ads": 0})
+            kind["controllers"] += 1
+            kind["ads"] += entry["ads"]
+        planted = {poster: entry["ads"] for poster, entry in self.evasive.items() if entry["planted"]}
+        return {"languages": dict(sorted(self.languages.items())), "evasive": kinds, "planted_evasive": planted}
+
+
+def _sample(plans: list[AdPlan], fam: Family, seed: int) -> set[int] | None:
+    """Ad numbers a partial crawl sees: each ad independently with probability partial_share (None: all)."""
+    if not fam.on("partial"):
+        return None
+    rnd = random.Random(f"{seed}:partial")
+    return {plan.number for plan in plans if rnd.random() < fam.partial_share}
 
 
 def _prepare(root: Path) -> Path:
@@ -100,11 +182,19 @@ def _prepare(root: Path) -> Path:
     return root
 
 
-def _posters(n_ads: int, sw: Switches, rnd: random.Random, bases: BaseCounter):
-    sizes = controller_sizes(round(n_ads * sw.controller_share), rnd)
-    posters = [make_controller(i + 1, size, sw.days, bases, rnd) for i, size in enumerate(sizes)]
-    independent = independent_sizes(n_ads - sum(sizes), rnd)
-    posters += [make_independent(i + 1, size, sw.days, bases, rnd) for i, size in enumerate(independent)]
+def _posters(n_ads: int, sw: Switches, rnd: random.Random, bases: BaseCounter, fam: Family, seed: int):
+    geo = geography(fam)
+    planted = sum(fam.evasive_sizes)
+    sizes = controller_sizes(max(0, round(n_ads * sw.controller_share) - planted), rnd)
+    posters = [make_controller(i + 1, size, sw.days, bases, rnd, geo) for i, size in enumerate(sizes)]
+    for j, size in enumerate(fam.evasive_sizes):  # planted: one evasive controller of each asked size
+        poster = make_controller(len(sizes) + j + 1, size, sw.days, bases, rnd, geo)
+        make_evasive(poster, fam.evasive_kinds[j % len(fam.evasive_kinds)], rnd, planted=True)
+        posters.append(poster)
+    independent = independent_sizes(n_ads - sum(sizes) - planted, rnd)
+    posters += [make_independent(i + 1, size, sw.days, bases, rnd, geo) for i, size in enumerate(independent)]
+    if fam.changes_ads:
+        apply_family(posters, fam, seed)
     return posters
 
 

@@ -13,27 +13,27 @@ from __future__ import annotations
 from html import escape
 
 from demo.text import CATEGORIES, CATEGORY_LABELS
-from demo.views import DayView, LiveAd, city_slug, page_of
+from demo.views import DayView, LiveAd, city_slug, page_of, place_label
 
 PREFIX = "/html"
 
 
-def _page(title: str, content: str, charset: str = "utf-8") -> str:
+def _page(title: str, content: str, charset: str = "utf-8", footer: str = "") -> str:
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="{charset}">'
             f"<title>{escape(title)} - DemoAds</title></head>\n<body>\n"
             f'<header><a class="home" href="{PREFIX}/">DemoAds</a> '
             f'<form action="{PREFIX}/search"><input name="q"></form></header>\n'
-            f"<main>\n{content}\n</main>\n</body></html>\n")
+            f"<main>\n{content}\n</main>\n{footer}</body></html>\n")
 
 
-def index(view: DayView) -> str:
+def index(view: DayView, footer: str = "") -> str:
     cats = "".join(f'<li><a class="category-link" href="{PREFIX}/category/{c}/">{escape(CATEGORY_LABELS[c])}</a> '
                    f'({len(view.by_category.get(("html", c), []))})</li>' for c in CATEGORIES)
-    cities = "".join(f'<li><a class="city-link" href="{PREFIX}/city/{slug}/">{escape(city)}, {escape(country)}</a> '
+    cities = "".join(f'<li><a class="city-link" href="{PREFIX}/city/{slug}/">{escape(place_label(city, country))}</a> '
                      f'({len(view.by_city[("html", slug)])})</li>'
                      for slug, (city, _, country) in sorted(view.cities.items()) if ("html", slug) in view.by_city)
     return _page("Classifieds", f'<h1>DemoAds classifieds</h1>\n<h2>Categories</h2><ul class="categories">{cats}</ul>\n'
-                                f'<h2>Cities</h2><ul class="cities">{cities}</ul>')
+                                f'<h2>Cities</h2><ul class="cities">{cities}</ul>', footer=footer)
 
 
 def ad_href(live: LiveAd, faults_on: bool) -> str:
@@ -42,7 +42,8 @@ def ad_href(live: LiveAd, faults_on: bool) -> str:
     return f"{PREFIX}/{kind}/{live.ad_id}"
 
 
-def listing(heading: str, entries: list[LiveAd], page: int, size: int, faults_on: bool) -> tuple[str, int]:
+def listing(heading: str, entries: list[LiveAd], page: int, size: int, faults_on: bool,
+            footer: str = "") -> tuple[str, int]:
     """A listing page (and the page count); the caller checks the page number is in range."""
     shown, pages = page_of(entries, page, size)
     items = "\n".join(
@@ -59,15 +60,15 @@ def listing(heading: str, entries: list[LiveAd], page: int, size: int, faults_on
         nav.append(f'<a rel="next" href="?page={page + 1}">Next</a>')
     content = (f"<h1>{escape(heading)}</h1>\n<ul class=\"listing\">\n{items}\n</ul>\n"
                f'<nav class="pagination">{" ".join(nav)}</nav>')
-    return _page(heading, content), pages
+    return _page(heading, content, footer=footer), pages
 
 
 def category_heading(category: str) -> str:
     return CATEGORY_LABELS[category]
 
 
-def ad_page(live: LiveAd, faults_on: bool) -> str:
-    """The detail page; with faults on, fields in ad.missing_fields are left out."""
+def ad_page(live: LiveAd, faults_on: bool, footer: str = "") -> str:
+    """The detail page; with faults on, fields in ad.missing_fields are left out; so are empty places."""
     ad = live.ad
     missing = set(ad.missing_fields) if faults_on else set()
     parts = [f'<div class="ad-detail" data-ad-id="{ad.ad_id}">']
@@ -77,10 +78,14 @@ def ad_page(live: LiveAd, faults_on: bool) -> str:
     if "price" not in missing:
         parts.append(f'<p class="ad-price"><span class="amount">{live.price}</span> '
                      f'<span class="currency">{ad.currency}</span></p>')
-    if "city" not in missing:
+    if "city" not in missing and ad.city:
         slug = city_slug(ad.city, ad.country)
-        parts.append(f'<p class="ad-location"><a href="{PREFIX}/city/{slug}/"><span class="city">{escape(ad.city)}</span></a>, '
-                     f'<span class="region">{escape(ad.region)}</span>, <span class="country">{ad.country}</span></p>')
+        location = [f'<a href="{PREFIX}/city/{slug}/"><span class="city">{escape(ad.city)}</span></a>']
+        if ad.region:
+            location.append(f'<span class="region">{escape(ad.region)}</span>')
+        if ad.country:
+            location.append(f'<span class="country">{ad.country}</span>')
+        parts.append(f'<p class="ad-location">{", ".join(location)}</p>')
     parts.append(f'<p>Category: <a class="ad-category" href="{PREFIX}/category/{ad.category}/">'
                  f'{escape(CATEGORY_LABELS[ad.category])}</a></p>')
     if "posted" not in missing:
@@ -95,4 +100,4 @@ def ad_page(live: LiveAd, faults_on: bool) -> str:
     parts.append(f'<p><a rel="nofollow" class="report" href="{PREFIX}/report/{ad.ad_id}">Report this ad</a></p>')
     parts.append("</div>")
     charset = "iso-8859-1" if faults_on and "wrong_charset" in ad.faults else "utf-8"
-    return _page(live.title, "\n".join(parts), charset)
+    return _page(live.title, "\n".join(parts), charset, footer)

@@ -15,18 +15,18 @@ import json
 from html import escape
 
 from demo.text import CATEGORIES, CATEGORY_LABELS
-from demo.views import DayView, LiveAd, page_of
+from demo.views import DayView, LiveAd, page_of, place_label
 
 PREFIX = "/js"
 
 
-def shell(view_name: str, key: str = "", page: int = 1) -> str:
+def shell(view_name: str, key: str = "", page: int = 1, footer: str = "") -> str:
     return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Offers - DemoJS</title>'
             f'<script src="{PREFIX}/static/app.js" defer></script></head>\n<body>\n'
             f'<nav class="topbar"><a href="{PREFIX}/">DemoJS offers</a> <a href="{PREFIX}/account/">My account</a></nav>\n'
             f'<div id="app" data-view="{escape(view_name)}" data-key="{escape(key)}" data-page="{page}">'
             '<p class="loading">Loading...</p></div>\n'
-            "<noscript>This site needs JavaScript.</noscript>\n</body></html>\n")
+            f"<noscript>This site needs JavaScript.</noscript>\n{footer}</body></html>\n")
 
 
 def offer_href(live: LiveAd, faults_on: bool) -> str:
@@ -37,7 +37,7 @@ def offer_href(live: LiveAd, faults_on: bool) -> str:
 def index_payload(view: DayView) -> dict:
     sections = [{"key": c, "label": CATEGORY_LABELS[c], "count": len(view.by_category.get(("js", c), [])),
                  "href": f"{PREFIX}/c/{c}"} for c in CATEGORIES]
-    places = [{"key": slug, "label": f"{city}, {country}", "count": len(view.by_city[("js", slug)]),
+    places = [{"key": slug, "label": place_label(city, country), "count": len(view.by_city[("js", slug)]),
                "href": f"{PREFIX}/city/{slug}"} for slug, (city, _, country) in sorted(view.cities.items())
               if ("js", slug) in view.by_city]
     return {"sections": sections, "places": places}
@@ -61,7 +61,8 @@ def offer_payload(live: LiveAd, faults_on: bool) -> dict:
     offer = {
         "ref": ad.ad_id, "headline": live.title, "text": live.body, "reach": ad.contact,
         "cost": {"value": live.price, "unit": ad.currency},
-        "place": {"city": ad.city, "region": ad.region, "country": ad.country},
+        "place": {key: value for key, value in (("city", ad.city), ("region", ad.region), ("country", ad.country))
+                  if value},
         "section": {"key": ad.category, "label": CATEGORY_LABELS[ad.category]},
         "created": live.posted, "modified": live.updated if live.updated_day != ad.first_day else None,
         "photos": [f"{PREFIX}/media/{name}" for name in ad.images],
@@ -69,6 +70,8 @@ def offer_payload(live: LiveAd, faults_on: bool) -> dict:
     for name, key in (("title", "headline"), ("price", "cost"), ("city", "place"), ("posted", "created")):
         if name in missing:
             del offer[key]
+    if not offer.get("place", True):  # a no-country world's ad without a city says nothing about where
+        del offer["place"]
     return offer
 
 
@@ -157,10 +160,11 @@ APP_JS = r"""
       box.appendChild(cost);
     }
     if (offer.place) {
-      var place = el("span", "offer__place", offer.place.city + " / " + offer.place.region + " / " + offer.place.country);
-      place.dataset.city = offer.place.city;
-      place.dataset.region = offer.place.region;
-      place.dataset.country = offer.place.country;
+      var where = [offer.place.city, offer.place.region, offer.place.country].filter(function (part) { return part; });
+      var place = el("span", "offer__place", where.join(" / "));
+      ["city", "region", "country"].forEach(function (part) {
+        if (offer.place[part]) place.dataset[part] = offer.place[part];
+      });
       box.appendChild(place);
     }
     var section = el("span", "offer__section", offer.section.label);

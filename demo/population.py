@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from demo.text import CATEGORIES, NAMES, OBFUSCATIONS, PERSONAL, SENTENCES, TITLES, fix_choices
+from demo.family import Family
+from demo.locales import EXTRA_COUNTRIES, Geography, multilingual_geography
+from demo.numberwords import WORD_STYLES
+from demo.phrasebook import phrasebook
+from demo.text import CATEGORIES, OBFUSCATIONS, fix_choices
 
 # country -> (currency, mobile number prefixes after the country code, national digits after the prefix)
 COUNTRIES = {
@@ -39,6 +43,10 @@ CITIES = {  # country -> [(city, region)]
     "RO": [("Bucharest", "Bucharest"), ("Cluj-Napoca", "Cluj")],
 }
 _COUNTRY_WEIGHTS = {"US": 30, "GB": 14, "DE": 12, "FR": 9, "ES": 8, "IT": 7, "NL": 6, "PL": 7, "RO": 7}
+COUNTRIES.update(EXTRA_COUNTRIES)  # family worlds only: baseline worlds never pick these countries
+BASELINE_GEOGRAPHY = Geography(_COUNTRY_WEIGHTS, CITIES)
+# Family worlds with number words in the ad's language add two ways of writing numbers out (demo.numberwords).
+FAMILY_OBFUSCATIONS = tuple(dict.fromkeys(OBFUSCATIONS + WORD_STYLES))
 _CONTROLLER_CATEGORIES = ("jobs", "wellness", "rentals", "services")
 _HANDLE_KINDS = ("telegram", "whatsapp", "snapchat", "signal")
 _EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
@@ -61,6 +69,7 @@ class Template:
     category: str
     title: str
     sentences: list[str]
+    language: str = "en"
 
 
 @dataclass
@@ -80,6 +89,8 @@ class Poster:
     price_range: tuple[int, int] | None = None
     obfuscation_rate: float = 0.1  # share of this poster's ads that disguise the phone number
     obfuscation_styles: tuple[str, ...] = OBFUSCATIONS  # controllers have habits: one to three styles
+    languages: tuple[str, ...] = ("en",)  # one or two; each template is written in one of them
+    evasion: dict | None = None  # evasive controllers: {kind, kept, value, planted} (see demo.family.EVASIONS)
     extra: dict = field(default_factory=dict)
 
 
@@ -121,15 +132,16 @@ def random_phone(country: str, rnd: random.Random) -> str:
 
 
 def pick_country(rnd: random.Random) -> str:
-    return rnd.choices(list(_COUNTRY_WEIGHTS), weights=list(_COUNTRY_WEIGHTS.values()))[0]
+    return BASELINE_GEOGRAPHY.pick_country(rnd)
 
 
-def make_template(template_id: str, category: str, rnd: random.Random) -> Template:
+def make_template(template_id: str, category: str, rnd: random.Random, language: str = "en") -> Template:
     """One sentence per section with its wording choices fixed, plus a sentence of the poster's own."""
-    sentences = [fix_choices(rnd.choice(options), rnd) for options in SENTENCES[category]]
-    personal = fix_choices(rnd.choice(PERSONAL), rnd)
+    book = phrasebook(language)
+    sentences = [fix_choices(rnd.choice(options), rnd) for options in book.sentences[category]]
+    personal = fix_choices(rnd.choice(book.personal), rnd)
     sentences.insert(rnd.randint(1, len(sentences)), personal + rnd.choice((".", "!", "!!", " :)")))
-    return Template(template_id, category, rnd.choice(TITLES[category]), sentences)
+    return Template(template_id, category, rnd.choice(book.titles[category]), sentences, language)
 
 
 def _handle(rnd: random.Random) -> str:
@@ -142,60 +154,67 @@ def _email(rnd: random.Random) -> str:
     return f"{rnd.choice(_HANDLE_WORDS)}.{rnd.choice(_HANDLE_WORDS)}{rnd.randint(10, 9999)}@{rnd.choice(_EMAIL_DOMAINS)}"
 
 
-def _places(country: str, count: int, foreign_share: float, rnd: random.Random) -> list[Place]:
+def _places(country: str, count: int, foreign_share: float, rnd: random.Random, geo: Geography) -> list[Place]:
     places: list[Place] = []
     for _ in range(count):
-        where = pick_country(rnd) if rnd.random() < foreign_share else country
-        city, region = rnd.choice(CITIES[where])
+        where = geo.pick_country(rnd) if rnd.random() < foreign_share else country
+        city, region = rnd.choice(geo.cities[where])
         place = Place(city, region, where)
         if place not in places:
             places.append(place)
     return places
 
 
-def make_controller(number: int, size: int, days: int, next_base: "BaseCounter", rnd: random.Random) -> Poster:
-    country = pick_country(rnd)
+def make_controller(number: int, size: int, days: int, next_base: "BaseCounter", rnd: random.Random,
+                    geo: Geography = BASELINE_GEOGRAPHY) -> Poster:
+    country = geo.pick_country(rnd)
+    languages = geo.poster_languages(country, 0.35, rnd)
     poster_id = f"c{number:05d}"
     phones = [random_phone(country, rnd) for _ in range(rnd.randint(1, min(4, 1 + size // 10)))]
     if rnd.random() < 0.2:
-        phones.append(random_phone(pick_country(rnd), rnd))
-    n_templates = rnd.randint(1, 3) if size >= 4 else 1
+        phones.append(random_phone(geo.pick_country(rnd), rnd))
+    n_templates = max(rnd.randint(1, 3) if size >= 4 else 1, len(languages))
     categories = rnd.sample(_CONTROLLER_CATEGORIES, k=min(n_templates, rnd.randint(1, 2)))
-    templates = [make_template(f"{poster_id}-t{i}", categories[i % len(categories)], rnd) for i in range(n_templates)]
+    templates = [make_template(f"{poster_id}-t{i}", categories[i % len(categories)], rnd, languages[i % len(languages)])
+                 for i in range(n_templates)]
     start = rnd.randrange(max(1, days - 7))
     span = rnd.randint(min(days - start, 7), days - start) if days - start > 1 else 1
     low = rnd.randint(*{"jobs": (300, 900), "wellness": (40, 120), "rentals": (250, 700), "services": (15, 60)}[categories[0]])
     return Poster(
         poster_id=poster_id, kind="controller", n_ads=size, country=country,
-        places=_places(country, rnd.randint(2, min(10, 2 + size // 5)), 0.3, rnd),
+        places=_places(country, rnd.randint(2, min(10, 2 + size // 5)), 0.3, rnd, geo),
         phones=phones,
         emails=[_email(rnd)] if rnd.random() < 0.4 else [],
         handles=[_handle(rnd) for _ in range(rnd.randint(1, 2))],
         templates=templates,
-        names=rnd.sample(NAMES, k=rnd.randint(2, 6)),
+        names=rnd.sample(phrasebook(languages[0]).names, k=rnd.randint(2, 6)),
         base_photos=[next_base() for _ in range(min(8, 1 + size // 15))],
         active=(start, start + span - 1),
         price_range=(low, int(low * 1.3)),
         obfuscation_rate=rnd.uniform(0.3, 0.9),
         obfuscation_styles=tuple(rnd.sample(OBFUSCATIONS, k=rnd.randint(1, 3))),
+        languages=languages,
     )
 
 
-def make_independent(number: int, size: int, days: int, next_base: "BaseCounter", rnd: random.Random) -> Poster:
-    country = pick_country(rnd)
+def make_independent(number: int, size: int, days: int, next_base: "BaseCounter", rnd: random.Random,
+                     geo: Geography = BASELINE_GEOGRAPHY) -> Poster:
+    country = geo.pick_country(rnd)
+    languages = geo.poster_languages(country, 0.08 if size > 1 else 0.0, rnd)
     poster_id = f"p{number:06d}"
     category = rnd.choice(CATEGORIES)
     has_phone = rnd.random() < 0.8
     return Poster(
         poster_id=poster_id, kind="independent", n_ads=size, country=country,
-        places=_places(country, 1 if rnd.random() < 0.8 else 2, 0.0, rnd),
+        places=_places(country, 1 if rnd.random() < 0.8 else 2, 0.0, rnd, geo),
         phones=[random_phone(country, rnd)] if has_phone else [],
         emails=[_email(rnd)] if rnd.random() < 0.3 else [],
         handles=[_handle(rnd)] if rnd.random() < 0.2 else [],
-        templates=[make_template(f"{poster_id}-t0", category, rnd)],
-        names=[rnd.choice(NAMES)],
+        templates=[make_template(f"{poster_id}-t{i}", category, rnd, language) for i, language in enumerate(languages)],
+        names=[rnd.choice(phrasebook(languages[0]).names)],
         base_photos=[next_base() for _ in range(1 if rnd.random() < 0.8 else 2)],
         active=(0, days - 1),
+        languages=languages,
     )
 
 
@@ -214,3 +233,44 @@ class BaseCounter:
     def stock_seed(self) -> int:
         """The one stock photo that unrelated posters share (a hard negative)."""
         return self._offset + 9_999_999
+
+
+def make_evasive(poster: Poster, kind: str, rnd: random.Random, planted: bool = False) -> None:
+    """Turn a controller evasive (demo.family.EVASIONS): keep one contact or photo; the rest is fresh per ad."""
+    kept = kind.rsplit("-", 1)[-1]  # phone | handle | email | photo
+    if kept == "phone":
+        value = poster.phones[0]
+    elif kept == "handle":
+        value = poster.handles[0] if poster.handles else _handle(rnd)
+    elif kept == "email":
+        value = poster.emails[0] if poster.emails else _email(rnd)
+    else:
+        value = f"b{poster.base_photos[0]}"
+        poster.base_photos = poster.base_photos[:1]
+    poster.phones = [value] if kept == "phone" else []
+    poster.handles = [value] if kept == "handle" else []
+    poster.emails = [value] if kept == "email" else []
+    poster.names = list(phrasebook(poster.languages[0]).names)  # a different name in every ad
+    poster.evasion = {"kind": kind, "kept": kept, "value": value, "planted": planted}
+
+
+def apply_family(posters: list[Poster], family: Family, seed: int) -> None:
+    """Family traits of posters, from a random stream of their own (a family changes only what it names)."""
+    rnd = random.Random(f"{seed}:family-traits")
+    local_numbers = family.on("multilingual") or family.on("no-country")
+    for poster in posters:
+        if local_numbers:
+            poster.extra["habit"] = rnd.randrange(8)  # which local layout this poster types numbers in
+            poster.extra["national_abroad"] = family.on("no-country") and rnd.random() < 0.2
+        if family.on("multilingual"):
+            poster.obfuscation_styles = (tuple(rnd.sample(FAMILY_OBFUSCATIONS, k=rnd.randint(1, 3)))
+                                         if poster.kind == "controller" else FAMILY_OBFUSCATIONS)
+        if (family.on("evasive") and poster.kind == "controller" and poster.evasion is None
+                and rnd.random() < family.evasive_share):
+            make_evasive(poster, rnd.choice(family.evasive_kinds), rnd)
+        if family.extra_hubs and poster.kind == "independent" and rnd.random() < 0.03:
+            poster.extra["site_template"] = True  # writes the site's suggested template (a hard negative)
+
+
+def geography(family: Family) -> Geography:
+    return multilingual_geography(family.languages) if family.on("multilingual") else BASELINE_GEOGRAPHY

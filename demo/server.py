@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from demo import pages_html, pages_js
 from demo.text import CATEGORIES
-from demo.views import DayView, build_view
+from demo.views import DayView, build_view, footer_html, place_label
 from demo.world import World, load_world
 
 DEFAULT_PORT = 8765
@@ -83,6 +83,8 @@ class MarketServer:
         self._failed_once: set[str] = set()
         self._limiter = RateLimiter(options.rate_limit, options.burst) if options.faults and options.rate_limit > 0 else None
         self.view: DayView = build_view(world.ads, self._check_day(world.days - 1 if day is None else day))
+        footers = world.meta.get("footer") or {}  # footer worlds: the same footer on every page of a site
+        self.footer = {flavour: footer_html(footers.get(f"demo-{flavour}")) for flavour in ("html", "js")}
         self._httpd = _QuietHTTPServer((host, port), _Handler)
         self._httpd.market = self  # type: ignore[attr-defined]
         self.host, self.port = host, self._httpd.server_address[1]
@@ -335,12 +337,13 @@ class _Handler(BaseHTTPRequestHandler):
         return _Reply(200, text.encode("utf-8"), f"text/html; charset={charset}")
 
     def _html_index(self, query, method) -> _Reply:
-        return self._html(pages_html.index(self.market.view))
+        return self._html(pages_html.index(self.market.view, self.market.footer["html"]))
 
     def _html_listing(self, heading: str, entries, query) -> _Reply:
         page = self._page_number(query)
         market = self.market
-        text, pages = pages_html.listing(heading, entries, page, market.options.page_size, market.options.faults)
+        text, pages = pages_html.listing(heading, entries, page, market.options.page_size, market.options.faults,
+                                         market.footer["html"])
         if page > pages:
             raise _not_found(f"page {page} of {pages}")
         return self._html(text)
@@ -356,32 +359,32 @@ class _Handler(BaseHTTPRequestHandler):
         if slug not in view.cities:
             raise _not_found(f"city {slug}")
         city, region, country = view.cities[slug]
-        return self._html_listing(f"Ads in {city}, {region}, {country}", view.by_city.get(("html", slug), []), query)
+        return self._html_listing(f"Ads in {place_label(city, region, country)}", view.by_city.get(("html", slug), []), query)
 
     def _html_ad(self, ad_id: str, query, method) -> _Reply:
         live, faults = self._live_ad(ad_id, "html", self.path)
-        body = pages_html.ad_page(live, bool(self.market.options.faults)).encode("utf-8")
+        body = pages_html.ad_page(live, bool(self.market.options.faults), self.market.footer["html"]).encode("utf-8")
         charset = "iso-8859-1" if "wrong_charset" in faults else "utf-8"
         return _Reply(200, self._truncate(body, faults), f"text/html; charset={charset}")
 
     # --- js flavour ----------------------------------------------------------------------------------------
 
     def _js_shell_index(self, query, method) -> _Reply:
-        return self._html(pages_js.shell("index"))
+        return self._html(pages_js.shell("index", footer=self.market.footer["js"]))
 
     def _js_shell_section(self, category: str, query, method) -> _Reply:
         if category not in CATEGORIES:
             raise _not_found(f"section {category}")
-        return self._html(pages_js.shell("section", category, self._page_number(query)))
+        return self._html(pages_js.shell("section", category, self._page_number(query), self.market.footer["js"]))
 
     def _js_shell_place(self, slug: str, query, method) -> _Reply:
         if slug not in self.market.view.cities:
             raise _not_found(f"place {slug}")
-        return self._html(pages_js.shell("place", slug, self._page_number(query)))
+        return self._html(pages_js.shell("place", slug, self._page_number(query), self.market.footer["js"]))
 
     def _js_shell_offer(self, ad_id: str, query, method) -> _Reply:
         self._visible(ad_id, "js")
-        return self._html(pages_js.shell("offer", ad_id))
+        return self._html(pages_js.shell("offer", ad_id, footer=self.market.footer["js"]))
 
     def _app_js(self, query, method) -> _Reply:
         return _Reply(200, _APP_JS_BYTES, "application/javascript; charset=utf-8", {"Cache-Control": "max-age=3600"})
@@ -400,7 +403,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif "place" in query and query["place"][0] in view.cities:
             key = query["place"][0]
             city, region, country = view.cities[key]
-            heading, entries, base = f"Offers in {city}, {country}", view.by_city.get(("js", key), []), f"/js/city/{key}"
+            heading, entries, base = f"Offers in {place_label(city, country)}", view.by_city.get(("js", key), []), f"/js/city/{key}"
         else:
             raise _Reply(400, b"list needs section=CATEGORY or place=CITY-SLUG\n")
         payload = pages_js.list_payload(heading, entries, page, options.page_size, base, options.faults)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from html import escape
 
 from demo.compose import day_date
 from demo.world import AdRecord
@@ -12,7 +14,26 @@ SITE_PREFIX = {"html": "/html", "js": "/js"}
 
 
 def city_slug(city: str, country: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", f"{city} {country}".lower()).strip("-")
+    """URL slug of a city listing ("são paulo", "BR" -> "sao-paulo-br"); without a country, the city alone."""
+    folded = unicodedata.normalize("NFKD", f"{city} {country}").encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+
+
+def place_label(*parts: str) -> str:
+    """"City, Region, CC" with whatever parts a page shows (no-country worlds show no country)."""
+    return ", ".join(part for part in parts if part)
+
+
+def footer_html(footer: dict | None) -> str:
+    """The site footer of every page (footer worlds): customer service number, email, maybe a handle."""
+    if not footer:
+        return ""
+    parts = [f'{escape(footer["label"])}: <span class="support-phone">{escape(footer["shown"])}</span>',
+             f'<a class="support-email" href="mailto:{escape(footer["email"])}">{escape(footer["email"])}</a>']
+    if footer.get("handle"):
+        parts.append(f'WhatsApp: <span class="support-handle">{escape(footer["handle"].split(":", 1)[1])}</span>')
+    return (f'<footer class="site-footer"><p class="support">{" · ".join(parts)}</p>'
+            '<p class="legal">Terms · Privacy · Report abuse</p></footer>\n')
 
 
 @dataclass
@@ -77,10 +98,11 @@ def build_view(ads: list[AdRecord], day: int) -> DayView:
             continue
         view.live[ad.ad_id] = state
         flavour = ad.flavour
-        slug = city_slug(ad.city, ad.country)
-        view.cities.setdefault(slug, (ad.city, ad.region, ad.country))
         view.by_category.setdefault((flavour, ad.category), []).append(state)
-        view.by_city.setdefault((flavour, slug), []).append(state)
+        if ad.city:  # no-country worlds have ads without a city: they are in no city listing
+            slug = city_slug(ad.city, ad.country)
+            view.cities.setdefault(slug, (ad.city, ad.region, ad.country))
+            view.by_city.setdefault((flavour, slug), []).append(state)
     newest_first = lambda live: (-live.updated_day, -live.ad.first_day, live.ad_id)  # noqa: E731
     for listing in (*view.by_category.values(), *view.by_city.values()):
         listing.sort(key=newest_first)

@@ -112,13 +112,47 @@ def _records(ads_path: Path, root: Path):
 _AD_FIELDS = set(AdRecord.__dataclass_fields__)
 
 
+# Keys family worlds add to every truth record, with what they mean in a baseline world (whose truth.jsonl
+# stays byte-identical to what it always was, so it does not carry them; nor does a plain partial sample of it).
+FAMILY_TRUTH_DEFAULTS = {
+    "language": "en", "evasion": None, "footer": None,
+    "shown_location": {"city": True, "region": True, "country": True},
+}
+FAMILY_HARD_NEGATIVE_DEFAULTS = {"switchboard": None, "footer_phone": None, "shared_template": None, "stock_bases": None}
+
+
 def read_truth(path: str | Path) -> list[dict]:
-    """All truth records of a world, in ad order."""
+    """All truth records of a world, in ad order; records of baseline worlds get the family keys' defaults."""
     truth_path = Path(path) / TRUTH_FILE
     if not truth_path.is_file():
         raise WorldError(f"{truth_path} is missing; {_fix(Path(path))}")
     with truth_path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
+        records = [json.loads(line) for line in lines]
+    for record in records:
+        for key, value in FAMILY_TRUTH_DEFAULTS.items():
+            record.setdefault(key, dict(value) if isinstance(value, dict) else value)
+        negatives = record["hard_negatives"]
+        for key, value in FAMILY_HARD_NEGATIVE_DEFAULTS.items():
+            negatives.setdefault(key, value)
+        if negatives["stock_bases"] is None:
+            negatives["stock_bases"] = sorted({i["base_id"] for i in record["images"] if i["stock"]})
+    return records
+
+
+def evidence_keys(record: dict) -> set[str]:
+    """What a truth record says this ad shares with others of its poster: the poster's own contacts
+    ("phone:+E164", "email:...", "handle:..."), base photos ("photo:b123") and text template ("template:id").
+
+    Hard negatives are left out: placeholder phones (never in `phones`), agency switchboards, stock photos,
+    the site footer and site-suggested templates. Two ads of one poster "share evidence" when their keys meet.
+    """
+    negatives = record["hard_negatives"]
+    keys = {f"phone:{p}" for p in record["phones"] if p != negatives.get("switchboard")}
+    keys |= {f"email:{e}" for e in record["emails"]} | {f"handle:{h}" for h in record["handles"]}
+    keys |= {f"photo:{i['base_id']}" for i in record["images"] if not i["stock"] and not i["fault"]}
+    if not negatives.get("shared_template"):
+        keys.add(f"template:{record['template_id']}")
+    return keys
 
 
 def day_changes(truth: list[dict], day: int) -> dict[str, set[str]]:
