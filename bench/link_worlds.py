@@ -11,7 +11,9 @@ pairwise and B-cubed scores against the truth, the largest cluster, false merges
 hard-negative group (ads sharing a placeholder, the stock photo, a boilerplate sentence, a footer
 number, of different posters, put in one cluster), and recall on the true pairs that share any
 evidence (the measure for partial crawls). `--baseline` scores the naive union the issue measured
-(MinHash band key shared, or a phone, or a pHash within 8 bits) side by side.
+(text Jaccard 0.5, phonenumbers' matcher, pHash within 8 bits) side by side; `--against REV` also
+scores the enrichment and linker of an earlier commit (e.g. c683daa, before this redesign) on the
+same crawl-shaped documents, in a subprocess with that commit's code on its path.
 Which seeds tuned the defaults and which only report is said in the README.
 """
 
@@ -36,7 +38,7 @@ from world_index import world_docs  # noqa: E402
 
 from crawler.imagestore import ImageStore  # noqa: E402
 from demo.generator import generate_world  # noqa: E402
-from demo.world import read_truth  # noqa: E402
+from demo.world import evidence_keys, read_truth  # noqa: E402
 from enrich.comparison import LinkRules  # noqa: E402
 from enrich.evaluation import score  # noqa: E402
 from enrich.facts import facts_from_source  # noqa: E402
@@ -59,9 +61,24 @@ def _enrich(item: tuple[str, dict, str]) -> tuple[str, dict]:
     return doc_id, {**doc, **profile.fields}
 
 
+_LINKING = {"linking", "blocking", "comparison", "scoring", "hubs", "bridges", "explain", "clustering", "summary",
+            "worker", "facts", "evaluation", "cli", "photos", "textsim", "__init__"}
+
+
+def _enrichment_digest() -> str:
+    """A digest of the enrichment code (not the linking code): a changed extractor re-enriches."""
+    import hashlib
+
+    digest = hashlib.sha1(ENRICH_VERSION.encode())
+    for path in sorted((ROOT / "enrich").glob("*.py")):
+        if path.stem not in _LINKING:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def enriched_world(world: Path) -> dict[str, dict]:
-    """doc id -> enriched document, cached beside the world."""
-    cache = world / f".enriched-{ENRICH_VERSION}.pkl"
+    """doc id -> enriched document, cached beside the world (keyed by the enrichment code)."""
+    cache = world / f".enriched-{_enrichment_digest()}.pkl"
     if cache.exists() and cache.stat().st_mtime >= (world / "truth.jsonl").stat().st_mtime:
         return pickle.loads(cache.read_bytes())
     images = world / ".image-store"
@@ -73,77 +90,139 @@ def enriched_world(world: Path) -> dict[str, dict]:
 
 
 def _groups(truth: list[dict]) -> dict[str, dict[str, set[str]]]:
-    """Hard-negative groups: kind -> value -> ads."""
+    """Hard-negative groups (ads of different posters that share something generic): kind -> value -> ads."""
     groups: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for t in truth:
         doc = f"{t['site']}:{t['ad_id']}"
-        hard = t.get("hard_negatives", {})
-        for kind in ("placeholder_phone", "boilerplate", "footer", "switchboard"):
+        hard = t["hard_negatives"]
+        for kind in ("placeholder_phone", "boilerplate", "switchboard", "footer_phone", "shared_template"):
             if hard.get(kind):
                 groups[kind][str(hard[kind])].add(doc)
-        if hard.get("stock_photo"):
-            groups["stock_photo"]["stock"].add(doc)
+        for base in hard.get("stock_bases") or []:
+            groups["stock_photo"][base].add(doc)
     return groups
 
 
 def _evidence_pairs(truth: list[dict]) -> set[tuple[str, str]]:
-    """True pairs (same poster) whose ads share a contact, a photo base or a template."""
-    by_poster: dict[str, list[dict]] = defaultdict(list)
+    """True pairs (same poster) whose ads share a contact, a photo base or a template (demo.world.evidence_keys)."""
+    by_poster: dict[str, list[tuple[str, set[str]]]] = defaultdict(list)
     for t in truth:
-        by_poster[t["poster_id"]].append(t)
+        by_poster[t["poster_id"]].append((f"{t['site']}:{t['ad_id']}", evidence_keys(t)))
     pairs = set()
     for ads in by_poster.values():
-        marks = []
-        for t in ads:
-            mark = {f"c:{v}" for v in t.get("phones", []) + t.get("emails", []) + t.get("handles", [])}
-            mark |= {f"i:{i['base_id']}" for i in t.get("images", []) if not i.get("stock")}
-            mark.add(f"t:{t.get('template_id')}")
-            marks.append((f"{t['site']}:{t['ad_id']}", mark))
-        for (a, ma), (b, mb) in itertools.combinations(marks, 2):
+        for (a, ma), (b, mb) in itertools.combinations(ads, 2):
             if ma & mb:
                 pairs.add((a, b))
     return pairs
 
 
-def evaluate(world: Path, rules: LinkRules, baseline: bool = False) -> dict:
+def _diagnose(result, truth: dict[str, str], top: int) -> None:
+    """Print the accepted links that join ads of different posters, worst first (what to fix next)."""
+    wrong: Counter = Counter()
+    example = {}
+    for ad, records in result.links.items():
+        for r in records:
+            if r.get("suppressed") or truth.get(ad) == truth.get(r["ad"]):
+                continue
+            name = r["detail"] if r["evidence"] == "identifier" else f"{r['evidence']} {r['detail'][:40]}"
+            wrong[name] += 1
+            example[name] = (ad, r["ad"])
+    for name, count in wrong.most_common(top):
+        print(f"    false link x{count}: {name}  e.g. {example[name]}")
+    for b in result.bridges[:top]:
+        print(f"    refused: {b['detail']}")
+    print(f"    hubs by reason: {dict(Counter(h.reason for h in result.hubs.values()))}")
+
+
+def evaluate(world: Path, rules: LinkRules, baseline: bool = False, against: str | None = None,
+             diagnose: int = 0) -> dict:
     enriched = enriched_world(world)
     truth_records = read_truth(world)
     truth = {f"{t['site']}:{t['ad_id']}": t["poster_id"] for t in truth_records}
     facts = [facts_from_source(doc_id, src) for doc_id, src in enriched.items()]
     began = time.perf_counter()
-    if baseline:
+    stats: dict = {}
+    if against:
+        predicted = _legacy(world, against)
+    elif baseline:
         predicted = _naive_union(facts, enriched)
-        stats: dict = {}
     else:
         result = link(facts, rules)
         predicted = {m: c.cluster_id for c in result.clusters for m in c.members}
         stats = result.stats
+        if diagnose:
+            _diagnose(result, truth, diagnose)
     seconds = time.perf_counter() - began
-    labels = {ad: predicted.get(ad, ad) for ad in truth}
-    s = score(labels, truth)
+    s = score({ad: predicted.get(ad, ad) for ad in truth}, truth)
     false_merges = {}
     for kind, groups in _groups(truth_records).items():
         wrong = 0
         for members in groups.values():
-            ms = sorted(members)
             by_cluster = defaultdict(list)
-            for m in ms:
+            for m in members:
                 if m in predicted:
                     by_cluster[predicted[m]].append(truth[m])
             for posters in by_cluster.values():
-                counts = Counter(posters)
-                same = sum(c * (c - 1) // 2 for c in counts.values())
+                same = sum(c * (c - 1) // 2 for c in Counter(posters).values())
                 wrong += len(posters) * (len(posters) - 1) // 2 - same
         false_merges[kind] = wrong
     evidence = _evidence_pairs(truth_records)
     found = sum(1 for a, b in evidence if a in predicted and predicted.get(a) == predicted.get(b))
-    meta = json.loads((world / "world.json").read_text())
-    return {"world": str(world), "family": meta.get("family", "baseline"), "seed": meta.get("seed"),
+    family = json.loads((world / "world.json").read_text()).get("family", {})
+    names = family.get("names", ["baseline"]) if isinstance(family, dict) else [family]
+    return {"world": str(world), "family": ",".join(names),
+            "seed": json.loads((world / "world.json").read_text()).get("seed"),
             "ads": s.ads, "link_s": round(seconds, 1), "pairwise_p": s.pairwise_precision,
             "pairwise_r": s.pairwise_recall, "pairwise_f1": s.pairwise_f1, "bcubed_f1": s.bcubed_f1,
             "largest": s.largest_predicted, "largest_true": s.largest_true,
             "purity": s.largest_predicted_purity, "false_merges": false_merges,
             "evidence_recall": found / len(evidence) if evidence else 1.0, "stats": stats}
+
+
+_LEGACY = """
+import pickle, sys
+from enrich.blocking import AdFacts, ImageKey, text_codes
+from enrich.linking import link
+from enrich.profile import profile_ad
+docs = pickle.load(open(sys.argv[1], "rb"))
+facts = []
+for doc_id, doc, image_dir in docs:
+    images = {}
+    for image in doc.get("images", []):
+        if image.get("path"):
+            try:
+                images[image["path"]] = open(image_dir + "/" + image["path"], "rb").read()
+            except OSError:
+                images[image["path"]] = None
+    src = {**doc, **profile_ad(doc, images).fields}
+    kept = [i for i in src.get("images", []) if i.get("phash") and not i.get("low_detail")]
+    facts.append(AdFacts(doc_id=doc_id, first_seen=src.get("first_seen", ""),
+                         identifiers=tuple(src.get("identifiers", [])),
+                         placeholders=tuple(sorted({c["normalised"] for c in src.get("contacts", []) if c.get("placeholder")})),
+                         text_keys=text_codes(src.get("minhash_bands", [])), template=src.get("template_text", ""),
+                         images=tuple(ImageKey(i["phash"], i["dhash"], i["phash_flip"], i["dhash_flip"]) for i in kept)))
+result = link(facts)
+pickle.dump({m: c.cluster_id for c in result.clusters for m in c.members}, open(sys.argv[2], "wb"))
+"""
+
+
+def _legacy(world: Path, rev: str) -> dict[str, str]:
+    """Clusters by the enrichment and linker of commit `rev` (see the module docstring)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="adwatch-legacy-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True)
+        try:
+            images = world / ".image-store"
+            docs = [(doc_id, doc, str(images)) for doc_id, doc in world_docs(world, ImageStore(images))]
+            (Path(tmp) / "docs.pkl").write_bytes(pickle.dumps(docs))
+            subprocess.run([sys.executable, "-c", _LEGACY, str(Path(tmp) / "docs.pkl"), str(Path(tmp) / "out.pkl")],
+                           check=True, cwd=tmp, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+            return pickle.loads((Path(tmp) / "out.pkl").read_bytes())
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
 
 def _naive_union(facts, enriched) -> dict[str, str]:
@@ -200,6 +279,8 @@ def main() -> None:
     parser.add_argument("--families", nargs="*", default=["baseline"])
     parser.add_argument("--set", action="append", default=[], help="a LinkRules override, e.g. text_min=0.9")
     parser.add_argument("--baseline", action="store_true", help="also score the naive union")
+    parser.add_argument("--against", help="also score the enrichment and linker of this commit")
+    parser.add_argument("--diagnose", type=int, default=0, help="print the N worst false links per world")
     parser.add_argument("--json", help="write every result to this file")
     args = parser.parse_args()
     worlds = [Path(w) for w in args.world]
@@ -211,10 +292,12 @@ def main() -> None:
         worlds.append(world)
     rules = _rules(args.set)
     results = []
+    methods = [("adwatch", {})] + ([("naive union", {"baseline": True})] if args.baseline else []) + \
+              ([(f"at {args.against}", {"against": args.against})] if args.against else [])
     for world in worlds:
-        for naive in ([False, True] if args.baseline else [False]):
-            r = evaluate(world, rules, baseline=naive)
-            r["method"] = "naive union" if naive else "adwatch"
+        for method, options in methods:
+            r = evaluate(world, rules, diagnose=args.diagnose if method == "adwatch" else 0, **options)
+            r["method"] = method
             results.append(r)
             merges = " ".join(f"{k}={v}" for k, v in sorted(r["false_merges"].items()))
             print(f"{r['method']:11s} {r['family']:>14s} seed {r['seed']} {r['ads']:6d} ads  "

@@ -41,6 +41,7 @@ class LinkRules:
     hub_generality: float = 0.6
     hub_generality_low: float = 0.3
     hub_min_conflicts: int = 4
+    hub_identity_share: float = 0.5  # or when they carry this many distinct identities per ad
     # Bridges (enrich.bridges): a key that alone joins two parts of at least `bridge_min_ads` ads,
     # each with identities of its own, is refused unless it covers `bridge_cover` of both parts.
     bridge_min_ads: int = 5

@@ -7,11 +7,10 @@ photos but keeps one number looks exactly like "no other links", and must be lin
 
 - placeholder: a dummy identity ("000-000-0000", written as a phone or a handle);
 - general: the key's ads are as varied in city, country, language and category as a random
-  sample of the same size drawn from every ad (a controller's ads are far more coherent: a few
-  cities, one or two categories, its own languages). `generality` is the mean, over the
-  dimensions that vary at all among ads, of (distinct values - 1) / (expected distinct - 1);
-- conflicting: the key's ads carry many different established identities (other phones, emails,
-  handles that are themselves shared by several ads) and are not clearly coherent in context.
+  sample of the same size of ads like them (a controller's ads are far more coherent: a few
+  cities, one or two categories, its own languages). See `Context.generality`;
+- conflicting: the key's ads carry many different identities (other phones, emails, handles: many
+  established ones, shared by several ads, or many per ad) and are not clearly coherent in context.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import numpy as np
 
 from enrich.comparison import LinkRules
 from enrich.facts import AdFacts
-from enrich.scoring import Key, Memberships
+from enrich.scoring import TEMPLATE, Key, Memberships
 
 CONTEXT = ("city", "country", "language", "category")
 """The ad facts hub judgement compares (see enrich.facts.AdFacts)."""
@@ -45,54 +44,50 @@ class Hub:
             why = (f"its ads are as varied as any {self.ads} ads (cities, countries, languages, categories; "
                    f"generality {self.generality:.2f})")
         else:
-            why = f"its ads carry {self.conflicts} different identities shared elsewhere"
+            why = f"its ads carry {self.conflicts} different identities of their own"
         return f"hub {self.key} on {self.ads} ads: {why}; not used"
 
 
 class Context:
-    """The ads' context as integer codes per dimension (-1: unknown) and how often each value occurs."""
+    """The ads' context as integer codes per dimension (-1: unknown), and how often each value occurs."""
 
     def __init__(self, ads: Sequence[AdFacts]) -> None:
         self.codes: dict[str, np.ndarray] = {}
         self.shares: dict[str, np.ndarray] = {}
         for dim in CONTEXT:
             values: dict[str, int] = {}
-            codes = np.fromiter((-1 if (v := getattr(ad, dim)) is None else values.setdefault(v.casefold(), len(values))
-                                 for ad in ads), dtype=np.int64, count=len(ads))
-            self.codes[dim] = codes
+            codes = np.fromiter(
+                (-1 if (v := getattr(ad, dim)) is None else values.setdefault(v.casefold(), len(values)) for ad in ads),
+                dtype=np.int64, count=len(ads))
             counts = np.bincount(codes[codes >= 0], minlength=len(values)).astype(np.float64)
+            self.codes[dim] = codes
             self.shares[dim] = counts / counts.sum() if counts.sum() else counts
-        self._expected = {dim: lru_cache(maxsize=4096)(self._expected_distinct(dim)) for dim in CONTEXT}
 
-    def _expected_distinct(self, dim: str):
-        shares = self.shares[dim]
-
-        def expected(n: int) -> float:
-            # Distinct values in n ads drawn at random: sum over values of P(value drawn at least once).
-            return float(np.sum(1.0 - (1.0 - shares) ** n))
-
-        return expected
+    @lru_cache(maxsize=65_536)
+    def expected(self, dim: str, n: int) -> float:
+        """Distinct values of `dim` among n random ads: the sum over values of P(drawn at least once)."""
+        return float(np.sum(1.0 - (1.0 - self.shares[dim]) ** n))
 
     def generality(self, keys: Sequence[Key]) -> np.ndarray:
-        """Per key: how much its ads vary in context next to random ads (NaN: nothing to judge by)."""
-        total = np.zeros(len(keys))
-        dims = np.zeros(len(keys))
-        if not keys:
-            return total
-        owner = np.repeat(np.arange(len(keys)), [len(k.members) for k in keys])
-        members = np.concatenate([k.members for k in keys])
-        for dim in CONTEXT:
-            code = self.codes[dim][members]
-            known = code >= 0
-            with_value = np.bincount(owner[known], minlength=len(keys))
-            pairs = np.unique(np.stack([owner[known], code[known]], axis=1), axis=0) if known.any() else np.zeros((0, 2), np.int64)
-            distinct = np.bincount(pairs[:, 0], minlength=len(keys)) if len(pairs) else np.zeros(len(keys), np.int64)
-            expected = np.array([self._expected[dim](int(n)) for n in with_value])
-            informative = expected >= 2.0  # random ads of this size would differ here at all
-            ratio = np.clip((distinct - 1) / np.maximum(expected - 1, 1e-9), 0.0, 1.5)
-            total += np.where(informative, ratio, 0.0)
-            dims += informative
-        return np.where(dims > 0, total / np.maximum(dims, 1), np.nan)
+        """Per key: how much its ads vary in context next to random ads (NaN: nothing to judge by).
+
+        The mean, over the dimensions that would vary among random ads of that size at all, of
+        (distinct values - 1) / (expected distinct - 1), clipped to [0, 1.5]."""
+        out = np.full(len(keys), np.nan)
+        for row, key in enumerate(keys):
+            ratios = []
+            for dim in CONTEXT:
+                codes = self.codes[dim][key.members]
+                known = codes[codes >= 0]
+                if not len(known):
+                    continue
+                expected = self.expected(dim, len(known))
+                if expected < 2.0:  # random ads of this size would hardly differ here
+                    continue
+                ratios.append(min(1.5, max(0.0, (len(np.unique(known)) - 1) / (expected - 1))))
+            if ratios:
+                out[row] = sum(ratios) / len(ratios)
+        return out
 
 
 def conflicts(n_ads: int, keys: Sequence[Key], candidates: Sequence[int], excluded: set[int]) -> np.ndarray:
@@ -120,6 +115,26 @@ def conflicts(n_ads: int, keys: Sequence[Key], candidates: Sequence[int], exclud
     return out
 
 
+def identity_spread(ads: Sequence[AdFacts], keys: Sequence[Key], candidates: Sequence[int],
+                    excluded: set[str]) -> np.ndarray:
+    """Per candidate key: distinct identities (phones, emails, handles; shared or not) on its ads,
+    other than the key itself and the excluded ones (hubs, placeholders)."""
+    code: dict[str, int] = {}
+    starts = np.zeros(len(ads) + 1, dtype=np.int64)
+    flat: list[int] = []
+    for i, ad in enumerate(ads):
+        flat += [code.setdefault(x, len(code)) for x in ad.identifiers if x not in ad.placeholders and x not in excluded]
+        starts[i + 1] = len(flat)
+    codes = np.array(flat, dtype=np.int64)
+    out = np.zeros(len(candidates), np.int64)
+    for row, index in enumerate(candidates):
+        members = keys[index].members
+        taken = np.concatenate([codes[starts[m]:starts[m + 1]] for m in members.tolist()]) if len(members) else codes[:0]
+        own = code.get(keys[index].name, -1)
+        out[row] = len(np.unique(taken[taken != own]))
+    return out
+
+
 def judge(ads: Sequence[AdFacts], keys: Sequence[Key], rules: LinkRules, context: Context | None = None) -> dict[int, Hub]:
     """Hubs among `keys` (by index into `keys`)."""
     hubs: dict[int, Hub] = {}
@@ -135,11 +150,17 @@ def judge(ads: Sequence[AdFacts], keys: Sequence[Key], rules: LinkRules, context
     for i, g in zip(big, generality.tolist()):
         if g == g and g >= rules.hub_generality:  # g == g: not NaN
             hubs[i] = Hub(keys[i].name, len(keys[i].members), "general", g)
-        elif g != g or g >= rules.hub_generality_low:
+        elif g != g or g >= rules.hub_generality_low or keys[i].kind == TEMPLATE:
             undecided.append((i, g))
     if undecided:
         found = conflicts(len(ads), keys, [i for i, _ in undecided], set(hubs))
-        for (i, g), c in zip(undecided, found.tolist()):
-            if c >= rules.hub_min_conflicts:
-                hubs[i] = Hub(keys[i].name, len(keys[i].members), "conflicting", None if g != g else g, c)
+        spread = identity_spread(ads, keys, [i for i, _ in undecided], {keys[h].name for h in hubs})
+        for (i, g), c, d in zip(undecided, found.tolist(), spread.tolist()):
+            n = len(keys[i].members)
+            coherent = g == g and g < rules.hub_generality_low
+            # Alike texts that name many different contacts are boilerplate, however coherent their
+            # ads look (a site's suggested template is written for one language and category).
+            many = d >= rules.hub_identity_share * n and (keys[i].kind == TEMPLATE or g == g)
+            if (c >= rules.hub_min_conflicts and not coherent) or (many and (not coherent or keys[i].kind == TEMPLATE)):
+                hubs[i] = Hub(keys[i].name, n, "conflicting", None if g != g else g, max(c, d))
     return hubs

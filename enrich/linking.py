@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+import time
+
 import numpy as np
 
 from enrich.blocking import text_pairs
@@ -61,7 +63,6 @@ class LinkResult:
     clusters: list[Cluster]
     links: Mapping[str, list[dict]]  # ad -> link records for the index (explanations)
     text_scores: ScoreTable  # to store for the next run
-    keys: dict[str, list[str]]  # accepted evidence keys -> their ads
     hubs: dict[str, Hub]
     bridges: list[dict]  # refused bridges: key, parts (ads, covered, sample ad), detail
     stats: dict = field(default_factory=dict)
@@ -152,9 +153,13 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
     n = len(ads)
     position = {ad.doc_id: i for i, ad in enumerate(ads)}
 
+    clock = _Stopwatch()
+
     # Blocking and comparison.
     table, text_stats = _scores(ads, position, rules, focus, stored)
+    clock.lap("text")
     photo_keys, photo_pairs, photo_stats = _photo_keys(ads, rules)
+    clock.lap("photos")
 
     # Scoring: evidence as keys, hubs, bridges.
     edges = table.cut(rules.text_min)
@@ -162,10 +167,12 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
     identities = identity_keys(ads)
     keys = identities + photo_keys + text_keys
     hubs = judge(ads, keys, rules)
+    clock.lap("hubs")
     accepted = [i for i in range(len(keys)) if i not in hubs]
     own_identity = _own_identities(ads, keys)
     labels, refused = refuse_bridges(n, [keys[i] for i in accepted], own_identity, rules)
     bridges = [Bridge(accepted[b.key], b.kept, b.refused, b.refused_ads) for b in refused]
+    clock.lap("bridges")
 
     # Clustering.
     components: dict[int, list[str]] = {}
@@ -177,19 +184,30 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
     pairs = _joined([replace(photo_pairs, key=photo_pairs.key + len(identities)),
                      _template_pairs(edges, template_of, len(identities) + len(photo_keys))])
     links = Explanations(ads, keys, hubs, bridges, pairs)
-    dropped = {(b.key, m) for b in bridges for m in b.refused_ads}
-    kept = {keys[i].name: [ads[m].doc_id for m in keys[i].members.tolist() if (i, m) not in dropped]
-            for i in accepted}
+    clock.lap("clusters")
     stats = {**text_stats, **photo_stats, "text_edges": len(edges), "keys": len(keys),
              "keys_identity": len(identities), "keys_photo": len(photo_keys),
              "keys_template": len(text_keys), "hubs": len(hubs), "bridges_refused": len(bridges),
-             "clusters": len(clusters)}
+             "clusters": len(clusters), "seconds": clock.laps}
     return LinkResult(
-        clusters, links, ScoreTable([ad.doc_id for ad in ads], table), kept, {keys[i].name: h for i, h in hubs.items()},
+        clusters, links, ScoreTable([ad.doc_id for ad in ads], table), {keys[i].name: h for i, h in hubs.items()},
         [{"key": keys[b.key].name, "detail": bridge_detail(b, keys, ads),
           "parts": [{"ads": p.ads, "covered": p.covered, "sample": ads[p.sample].doc_id, "refused": p in b.refused}
                     for p in (*b.kept, *b.refused)]} for b in bridges],
         stats)
+
+
+class _Stopwatch:
+    """Seconds per stage, for the run's stats (what a slow run spent its time on)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 2)
+        self._last = now
 
 
 def _own_identities(ads: list[AdFacts], keys: list[Key]) -> np.ndarray:

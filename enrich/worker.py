@@ -167,8 +167,9 @@ class Worker:
         report.ads_updated = len(ad_actions)
         self._write(ad_actions)
         live = {c.cluster_id for c in result.clusters}
-        stale = {cid for cid in previous.values() if cid and cid not in live}
         history = self._cluster_history()
+        # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
+        stale = {cid for cid in (*previous.values(), *history) if cid and cid not in live}
         meta = loaded.meta
         cluster_actions = []
         for c in result.clusters:
