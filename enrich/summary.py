@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from enrich.clustering import Cluster
+from enrich.explain import Explanations
 from enrich.facts import AdFacts
 
 TEMPLATE_SHARE = 0.6  # a word kept in the template when at least this share of texts has it
@@ -48,25 +49,10 @@ def template_with_slots(texts: list[str], representative: str) -> tuple[str, lis
     return " ".join(out), slots
 
 
-def summarise(cluster: Cluster, meta: dict[str, AdFacts], links: dict[str, list[dict]], now: str) -> dict:
+def summarise(cluster: Cluster, meta: dict[str, AdFacts], links: Explanations, now: str) -> dict:
     members = [m for m in cluster.members if m in meta]
-    evidence = Counter()
-    link_count: Counter = Counter()
-    text_linked: set[str] = set()
-    member_set = set(members)
-    for m in members:
-        for link in links.get(m, []):
-            if link.get("suppressed"):
-                evidence["suppressed"] += 1
-                continue
-            if link["ad"] in member_set:
-                evidence[link["evidence"]] += 1
-                link_count[m] += 1
-                if link["evidence"] == "text":
-                    text_linked.add(m)
-    # Each pair was counted from both ends.
-    counts = {kind: n // 2 if kind in ("text", "image") else n for kind, n in evidence.items()}
-    representative = max(members, key=lambda m: (link_count[m], meta[m].last_seen, m))
+    evidence = links.cluster_evidence(members)
+    representative = max(members, key=lambda m: (evidence.links_per_ad[m], meta[m].last_seen, m))
     shared = Counter(i for m in members for i in set(meta[m].identifiers))
     identifiers = [{"kind": identifier_kind(ident), "value": ident, "ads": n}
                    for ident, n in shared.most_common() if n >= 2]
@@ -78,12 +64,12 @@ def summarise(cluster: Cluster, meta: dict[str, AdFacts], links: dict[str, list[
         "first_seen": min(meta[m].first_seen for m in members),
         "last_seen": max(meta[m].last_seen for m in members),
         "updated_at": now, "identifiers": identifiers[:50],
-        "evidence": {"identifier": counts.get("identifier", 0), "text": counts.get("text", 0),
-                     "image": counts.get("image", 0), "suppressed": counts.get("suppressed", 0)},
+        "evidence": evidence.counts,
         "representative_ad": representative, "merged_from": list(cluster.merged_from),
     }
-    if text_linked:
-        template, slots = template_with_slots([meta[m].template for m in sorted(text_linked)],
-                                              meta[representative].template or meta[min(text_linked)].template)
+    if evidence.text_linked:
+        text_linked = evidence.text_linked
+        template, slots = template_with_slots([meta[m].template for m in text_linked],
+                                              meta[representative].template or meta[text_linked[0]].template)
         doc.update(template=template, slots=slots)
     return doc
