@@ -30,10 +30,10 @@ class ListedUnchanged:
 
 
 class Gone:
-    """Marker item: a known ad's page answers 404/410."""
+    """Marker item: a known ad is gone (`reason`: http_404, http_410, marker, redirect, soft_404)."""
 
-    def __init__(self, known: KnownAd, status: int) -> None:
-        self.known, self.status = known, status
+    def __init__(self, known: KnownAd, status: int, reason: str) -> None:
+        self.known, self.status, self.reason = known, status, reason
 
 
 class ValidatePipeline:
@@ -159,7 +159,7 @@ class IndexPipeline:
             action = record_listed_unchanged(item.known, run.clock)
             stats.inc_value("adwatch/items/unchanged_listing")
         elif isinstance(item, Gone):
-            action = record_removed(item.known, run.clock, item.status)
+            action = record_removed(item.known, run.clock, item.status, item.reason)
             stats.inc_value("adwatch/items/removed")
         else:
             return item

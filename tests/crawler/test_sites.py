@@ -44,11 +44,11 @@ def test_unset_placeholder_without_default_is_an_error():
         expand_placeholders("${NOPE_NOT_SET}/x", env={})
 
 
-def test_missing_key_names_file_and_key(tmp_path):
-    path = write(tmp_path, "b", GOOD.format(name="b").replace('  title: "css:h1"\n', ""))
+def test_missing_key_names_file_and_key_and_what_to_write(tmp_path):
+    path = write(tmp_path, "b", GOOD.format(name="b").replace('  link: "css:a.item-link::attr(href)"\n', ""))
     with pytest.raises(SiteError) as err:
         load_site(path)
-    assert str(path) in str(err.value) and "detail.title" in str(err.value)
+    assert str(path) in str(err.value) and "listing.link" in str(err.value) and "write e.g. link:" in str(err.value)
 
 
 def test_bad_selector_is_rejected_on_load(tmp_path):
