@@ -99,6 +99,7 @@ class AdDoc(Document):
     city = Keyword()
     region = Keyword()
     country = Keyword()
+    country_source = Keyword()  # page | site_default (the crawler's); enrichment records its own inference
     location = GeoPoint()
     posted_at = Date()
     first_seen = Date()
