@@ -20,6 +20,7 @@ What the app itself decides, and the crawl has to live with:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -72,13 +73,15 @@ def area_title(city: str, region: str, country: str) -> str:
 
 @dataclass
 class ClassifiedSite:
-    """A running django-classified project; `items` maps the world's ad ids to item primary keys."""
+    """A running django-classified project; `items` maps the world's ad ids to item primary keys,
+    `shown` each of those ads as the site shows it (what a crawl should store)."""
 
     root: Path
     url: str
     process: subprocess.Popen
     now: dt.datetime  # the world's last day, as the site shows it
     items: dict[str, int] = field(default_factory=dict)
+    shown: dict[str, dict] = field(default_factory=dict)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -110,44 +113,83 @@ def setup_django(root: Path) -> None:
     django.setup()
 
 
-def load_world(world: Path, flavour: str = "html", day: int | None = None) -> tuple[dict[str, int], dt.datetime]:
+def load_world(world: Path, flavour: str = "html", day: int | None = None
+               ) -> tuple[dict[str, int], dict[str, dict], dt.datetime]:
     """The world's live `flavour` ads on `day` (default: its last) as django-classified items, with
-    their photos; returns world ad id -> item pk and the moment the world's `day` is made to be."""
-    from django.contrib.auth.models import User
-    from django.core.files import File
-    from django_classified.models import Area, Group, Image, Item, Profile, Section
+    their photos; returns world ad id -> item pk, world ad id -> the ad as shown, and the moment
+    the world's `day` is made to be (now)."""
+    from django_classified.models import Group, Section
 
     from demo.text import CATEGORY_LABELS
+
+    section = Section.objects.create(title="Classifieds")
+    for label in CATEGORY_LABELS.values():
+        Group.objects.create(title=label, section=section)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    items: dict[str, int] = {}
+    shown: dict[str, dict] = {}
+    for ad, live, images_dir, day_shown in _live_ads(world, flavour, day):
+        items[ad.ad_id], shown[ad.ad_id] = _create_item(ad, live, images_dir, now - dt.timedelta(days=day_shown))
+    return items, shown, now
+
+
+def add_items(world: Path, flavour: str, count: int) -> dict[int, str]:
+    """`count` more of the world's live `flavour` ads posted now (ads the site does not have yet):
+    item pk -> title."""
+    from django_classified.models import Item
+
+    have = set(Item.objects.values_list("description", flat=True))
+    added = {}
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    for ad, live, images_dir, _ in _live_ads(world, flavour, None):
+        if len(added) == count:
+            break
+        if live.body in have:
+            continue
+        pk, _shown = _create_item(ad, live, images_dir, now - dt.timedelta(days=live.updated_day))
+        added[pk] = live.title
+    return added
+
+
+def _live_ads(world: Path, flavour: str, day: int | None):
+    """(ad, its state on `day`, the images dir, `day` shifted so the world's day 0 is `day` days ago)."""
     from demo.views import LiveAd, live_state
     from demo.world import load_world as read_world
 
     loaded = read_world(world)
     day = loaded.days - 1 if day is None else day
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    section = Section.objects.create(title="Classifieds")
-    groups = {key: Group.objects.create(title=label, section=section) for key, label in CATEGORY_LABELS.items()}
-    areas: dict[tuple, Area] = {}
-    items: dict[str, int] = {}
     for ad in loaded.ads:
         live = live_state(ad, day)
-        if ad.flavour != flavour or not isinstance(live, LiveAd):
-            continue
-        place = (ad.city, ad.region, ad.country)
-        if place not in areas:
-            title = area_title(*place)
-            areas[place] = Area.objects.create(title=title, slug=f"area-{len(areas) + 1}")
-        user = User.objects.create(username=f"poster-{ad.ad_id.lower()}")
-        Profile.objects.create(user=user, phone=ad.contact or None)
-        item = Item.objects.create(user=user, group=groups[ad.category], area=areas[place], title=live.title,
-                                   description=live.body, price=live.price, is_active=True)
-        for name in ad.images:
-            with (loaded.images_dir / name).open("rb") as photo:
-                Image.objects.create(item=item, file=File(photo, name=Path(name).name))
-        posted = now - dt.timedelta(days=day - ad.first_day)
-        updated = now - dt.timedelta(days=day - live.updated_day)
-        Item.objects.filter(pk=item.pk).update(posted=posted, updated=updated)
-        items[ad.ad_id] = item.pk
-    return items, now
+        if ad.flavour == flavour and isinstance(live, LiveAd):
+            yield ad, live, loaded.images_dir, day
+
+
+def _create_item(ad, live, images_dir: Path, day0: dt.datetime) -> tuple[int, dict]:
+    """One item through the app's models: its poster's account and profile (the contact), its area
+    and group, its photos; posted and updated on the world's days counted from `day0`."""
+    from django.contrib.auth.models import User
+    from django.core.files import File
+    from django_classified.models import Area, Group, Image, Item, Profile
+
+    from demo.text import CATEGORY_LABELS
+
+    title = area_title(ad.city, ad.region, ad.country)
+    area = Area.objects.filter(title=title).first() or Area.objects.create(
+        title=title, slug=f"area-{Area.objects.count() + 1}")
+    user = User.objects.create(username=f"poster-{ad.ad_id.lower()}")
+    Profile.objects.create(user=user, phone=ad.contact or None)
+    item = Item.objects.create(user=user, group=Group.objects.get(title=CATEGORY_LABELS[ad.category]), area=area,
+                               title=live.title, description=live.body, price=live.price, is_active=True)
+    for name in ad.images:
+        with (images_dir / name).open("rb") as photo:
+            Image.objects.create(item=item, file=File(photo, name=Path(name).name))
+    posted = day0 + dt.timedelta(days=ad.first_day)
+    Item.objects.filter(pk=item.pk).update(posted=posted, updated=day0 + dt.timedelta(days=live.updated_day))
+    shown = {"title": live.title, "body": live.body, "price": live.price, "currency": ad.currency, "city": ad.city,
+             "country": ad.country, "posted": posted, "category": CATEGORY_LABELS[ad.category],
+             "contact": ad.contact,
+             "photos": [hashlib.sha256((images_dir / n).read_bytes()).hexdigest() for n in ad.images]}
+    return item.pk, shown
 
 
 def serve(root: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
@@ -176,6 +218,6 @@ def serve(root: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
 def start(root: Path, world: Path) -> ClassifiedSite:
     create_project(root)
     setup_django(root)
-    items, now = load_world(world)
+    items, shown, now = load_world(world)
     process, url = serve(root)
-    return ClassifiedSite(root, url, process, now, items)
+    return ClassifiedSite(root, url, process, now, items, shown)
