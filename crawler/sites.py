@@ -216,7 +216,8 @@ class BrowserAction(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     click: Pick | None = Field(default=None, description="click it when present (a 'show phone' button)")
-    wait_for: Pick | None = Field(default=None, description="wait until it is present")
+    wait_for: Pick | None = Field(default=None, description="wait until it is present (at most the page timeout; "
+                                                            "a page without it goes on)")
     scroll: int | None = Field(default=None, ge=1, le=50, description="scroll to the bottom this many times")
     wait_ms: int | None = Field(default=None, ge=0, le=10_000)
 
@@ -237,14 +238,20 @@ class BrowserAction(BaseModel):
         return self
 
 
+class BrowserActions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    listing: list[BrowserAction] = Field(default_factory=list, max_length=20, description="e.g. scroll to load more")
+    detail: list[BrowserAction] = Field(default_factory=list, max_length=20, description="e.g. click 'show phone'")
+
+
 class Browser(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     wait_for: str = Field(description="CSS selector present once client-side script has filled the page")
     error: Pick | None = Field(default=None, description="matches when the script could not load its data; "
                                                          "the page is then retried like a 5xx")
     timeout_s: float = Field(default=20.0, gt=0)
-    actions: list[BrowserAction] = Field(default_factory=list, max_length=20,
-                                         description="clicks, scrolls and waits after wait_for, in order")
+    actions: BrowserActions = Field(default_factory=BrowserActions,
+                                    description="clicks, scrolls and waits after wait_for, in order, per page kind")
 
     _picks = field_validator("error", mode="before")(_pick)
 

@@ -105,7 +105,8 @@ class AdsSpider(scrapy.Spider):
         if browser and self.definition.render == "browser":
             from crawler.browser import page_methods
 
-            meta.update(playwright=True, playwright_page_methods=page_methods(self.definition.browser))
+            kind = "listing" if callback == self.parse_listing else "detail"
+            meta.update(playwright=True, playwright_page_methods=page_methods(self.definition.browser, kind))
         return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone,
                               errback=self._failed)
 
