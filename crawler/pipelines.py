@@ -20,6 +20,7 @@ from crawler.items import CrawledAd, ImageRef, validate
 from crawler.ledger import KnownAd, record_listed_unchanged, record_removed, record_seen
 
 log = logging.getLogger(__name__)
+IMAGE_FIELDS = tuple(ImageRef.__dataclass_fields__)
 
 
 class ListedUnchanged:
@@ -85,7 +86,9 @@ class ImagePipeline:
         if ref.url in self.by_url:
             return self.by_url[ref.url]
         if ref.url in known_images:  # image URLs are immutable on these sites: reuse what we stored
-            stored = ImageRef(**known_images[ref.url])
+            # Only the crawl's own fields: enrichment adds hashes to the same objects.
+            known = known_images[ref.url]
+            stored = ImageRef(**{k: known[k] for k in IMAGE_FIELDS if k in known})
             self.by_url[ref.url] = stored
             return stored
         if ref.url in self.in_flight:
