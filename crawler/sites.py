@@ -265,27 +265,20 @@ class Defaults(BaseModel):
     timezone: str | None = Field(default=None, description="IANA name, e.g. America/Chicago")
     locale: str | None = Field(default=None, description="language and region of the pages, e.g. en_US, fr_FR")
 
-    @field_validator("country")
+    @field_validator("country", "currency")
     @classmethod
-    def _country(cls, value: str | None) -> str | None:
-        from crawler.fields import country_code, known_country
+    def _iso_code(cls, value: str | None, info) -> str | None:
+        from crawler.fields import country_code, currency_code, known_country, known_currency
 
-        if value is None or known_country(value):
+        known, resolve, standard, examples = {
+            "country": (known_country, country_code, "ISO 3166 alpha-2 country", "US, DE or FR"),
+            "currency": (known_currency, currency_code, "ISO 4217 currency", "USD, EUR or GBP"),
+        }[info.field_name]
+        if value is None or known(value):
             return value
-        code = country_code(value)
-        hint = f"write {code}" if code else "write a code such as US, DE or FR"
-        raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code; {hint}")
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, value: str | None) -> str | None:
-        from crawler.fields import currency_code, known_currency
-
-        if value is None or known_currency(value):
-            return value
-        code = currency_code(value)
-        hint = f"write {code}" if code else "write a code such as USD, EUR or GBP"
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code; {hint}")
+        code = resolve(value)
+        hint = f"write {code}" if code else f"write a code such as {examples}"
+        raise ValueError(f"{value!r} is not an {standard} code; {hint}")
 
     @field_validator("timezone")
     @classmethod
