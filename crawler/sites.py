@@ -491,7 +491,22 @@ def _problem(error: dict) -> str:
         where = where.split(".function-")[0]
     if not loc:  # a check of the whole definition: its message names its own keys
         return message
-    return f"key {where}: {message}"
+    key = str(loc[-1])
+    hint = (f"write e.g. {key}: {EXAMPLES[key]}" if key in EXAMPLES
+            else _TYPE_HINTS.get(kind.split("_")[0] if kind.endswith(("_type", "_parsing")) else kind))
+    return f"key {where}: {message}" + (f"; {hint}" if hint and "write" not in message else "")
+
+
+# What to write when a value has the wrong type (pydantic's error kinds).
+_TYPE_HINTS = {
+    "float": "write a number, e.g. 0.5", "int": "write a whole number, e.g. 2", "bool": "write true or false",
+    "string": "write text in quotes, e.g. \"css:h1\"", "list": "write a list, e.g. [\"css:a::attr(href)\"]",
+    "dict": "write a mapping, e.g. {key: value}", "model": "write a mapping of its keys, e.g. {key: value}",
+    "model_type": "write a mapping of its keys, e.g. {key: value}", "literal_error": "write one of the values named",
+    "greater_than_equal": "write a larger number", "less_than_equal": "write a smaller number",
+    "greater_than": "write a larger number", "too_long": "write fewer entries", "too_short": "write at least one entry",
+    "string_pattern_mismatch": "write lower-case letters, digits, - and _",
+}
 
 
 def load_site(name_or_path: str | Path, sites_dir: Path = SITES_DIR) -> SiteDefinition:

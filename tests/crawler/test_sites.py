@@ -129,3 +129,9 @@ def test_browser_actions_never_type_and_need_elements(tmp_path):
                                     "    detail: [{fill: 'css:input'}, {click: 'css:a::attr(href)'}, {scroll: 2, wait_ms: 5}]\n")
     message = problem(tmp_path, "m", text)
     assert "never types into pages" in message and "drop the ::text" in message and "exactly one of" in message
+
+
+def test_a_value_of_the_wrong_type_says_what_to_write(tmp_path):
+    message = problem(tmp_path, "n", GOOD.format(name="n") + "politeness: {delay_s: soon, concurrency: 99}\n")
+    assert "politeness.delay_s" in message and "write a number" in message
+    assert "politeness.concurrency" in message and "write a smaller number" in message
