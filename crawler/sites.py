@@ -1,10 +1,13 @@
 """Site definitions: how to crawl one marketplace, written by operators in `crawler/sites/<site>.yaml`.
 
 A definition names start URLs, the listing selectors (listing pages to follow, ad entries with
-their link and the listing fields that reveal a change, the next page), the detail selectors, and
-politeness. Selectors are strings: `css:...` or `xpath:...` (a bare string is CSS). Values may
-use `${VAR}` or `${VAR:-default}` placeholders from the environment. Every problem found on load
-names the file and the key.
+their link and the listing fields that reveal a change, the next page), the detail page (a `root`
+the ad lives in, `exclude`d page parts, one rule per field), site `defaults` (country, currency,
+time zone, locale), how `structured` data is used, what marks a `removal`, browser actions, and
+politeness. Selectors are strings: `css:...` or `xpath:...` (a bare string is CSS). A field rule is
+a selector, or a mapping with one source (`select`, `data`, `url`, `listing`) and cleaning steps
+(`re`, `split` + `part`, `strip`). Values may use `${VAR}` or `${VAR:-default}` placeholders from
+the environment. Every problem found on load names the file, the key and what to write instead.
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ from pathlib import Path
 from adwatch.engine import free_port
 
 PROJECT = "classified_site"
+SITE = "django-classified"  # crawler/sites/django-classified.yaml
+FAST = ("--no-politeness",)
 
 SETTINGS = '''
 # --- added for the AdWatch test suite (django-classified's README setup) ---

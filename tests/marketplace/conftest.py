@@ -11,12 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crawler"))  # craw
 
 from crawl_helpers import deployment  # noqa: E402
 
-import classified  # noqa: E402
+from classified import FAST, SITE, start  # noqa: E402
 from demo.generator import generate_world  # noqa: E402
-from demo.world import read_ads, read_truth  # noqa: E402
-
-SITE = "django-classified"
-FAST = ("--no-politeness",)
+from demo.world import read_truth  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -28,18 +25,13 @@ def market_world(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def market_ads(market_world) -> dict[str, dict]:
-    return read_ads(market_world)
-
-
-@pytest.fixture(scope="session")
 def market_truth(market_world) -> list[dict]:
     return read_truth(market_world)
 
 
 @pytest.fixture(scope="session")
 def classified_site(market_world, tmp_path_factory):
-    site = classified.start(tmp_path_factory.mktemp("classified-project"), market_world)
+    site = start(tmp_path_factory.mktemp("classified-project"), market_world)
     yield site
     site.stop()
 

@@ -14,7 +14,7 @@ import json
 import subprocess
 import sys
 
-from conftest import FAST, SITE
+from classified import FAST, SITE
 from crawl_helpers import ROOT, deployment, point_at
 
 from demo.server import start_server
@@ -140,7 +140,7 @@ def test_recrawl_counts_edits_removals_and_new_ads_made_through_the_models(class
                                                                            market_world):
     from django_classified.models import Item
 
-    import classified
+    from classified import add_items
 
     pks = sorted(classified_site.items.values())
     edited, deactivated, deleted = pks[:3], pks[3:5], pks[5:7]
@@ -151,7 +151,7 @@ def test_recrawl_counts_edits_removals_and_new_ads_made_through_the_models(class
         item.save()
     Item.objects.filter(pk__in=deactivated).update(is_active=False)
     Item.objects.filter(pk__in=deleted).delete()
-    added = classified.add_items(market_world, flavour="js", count=2)
+    added = add_items(market_world, flavour="js", count=2)
 
     done = classified_crawl.crawl(SITE, *FAST)
     assert done.returncode == 0, done.stderr[-2000:]
