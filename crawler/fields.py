@@ -107,6 +107,7 @@ class Money:
     currency: str | None  # ISO 4217
 
 
+@lru_cache(maxsize=4096)  # prices repeat across ads; parsing them is most of a plain page's cleaning
 def parse_price(text: str | None, where: Locale = Locale()) -> Money:
     """'13.00 Dollar US$' -> Money(13.0, 'USD'); '1.250,5 EUR' -> Money(1250.5, 'EUR').
 
@@ -139,6 +140,7 @@ def parse_amount(value: object, where: Locale = Locale()) -> float | None:
         return parse_price(str(value), where).amount
 
 
+@lru_cache(maxsize=4096)
 def currency_code(text: str | None, where: Locale = Locale(), found: str | None = None) -> str | None:
     """The ISO 4217 code a price text names: a code ('EUR'), a symbol ('€', 'US$', 'zł') or a name
     ('Dollar', 'euros'). An ambiguous symbol ('$') means the site's currency when that one uses it,
@@ -226,6 +228,7 @@ def _currency_index(locale: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------- countries
 
+@lru_cache(maxsize=4096)
 def country_code(text: str | None, where: Locale = Locale()) -> str | None:
     """ISO 3166 alpha-2 for a country named by code ('US', 'USA') or by name in any language
     ('United States', 'Deutschland', 'España'); None when the text names no country."""

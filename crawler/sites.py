@@ -329,8 +329,8 @@ class Removal(BaseModel):
     marker: Pick | None = Field(default=None, description="present on a page whose ad was removed")
     redirect: bool = Field(default=True, description="a known ad's page redirecting to the home page, a start URL "
                                                      "or a listing page")
-    soft_404: bool = Field(default=True, description="a known ad's page answering 200 without the ad (no root, "
-                                                     "or neither title nor id)")
+    soft_404: bool = Field(default=True, description="a known ad no listing shows any more whose page answers "
+                                                     "200 without the ad (no root, or neither title nor id)")
 
     _marker = field_validator("marker", mode="before")(_pick)
 

@@ -117,18 +117,25 @@ def _types(item: dict) -> set[str]:
     return {str(k).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1] for k in kinds}
 
 
+# One pass over the document for every syntax's markers (four separate searches cost more than
+# the rest of a plain page's extraction).
+_MARKERS = ("//script[@type='application/ld+json'] | //*[@itemscope] | //*[@typeof]"
+            " | //meta[starts-with(@property, 'og:') or starts-with(@property, 'product:')"
+            " or starts-with(@property, 'article:')]")
+
+
 def page_declares(root) -> set[str]:
-    """The syntaxes an lxml document has markup for (cheap XPath probes, so extruct runs only where useful)."""
+    """The syntaxes an lxml document has markup for (so extruct runs only where it finds something)."""
     found = set()
-    if root.xpath("boolean(//script[@type='application/ld+json'])"):
-        found.add("json-ld")
-    if root.xpath("boolean(//*[@itemscope])"):
-        found.add("microdata")
-    if root.xpath("boolean(//*[@typeof])"):
-        found.add("rdfa")
-    if root.xpath("boolean(//meta[starts-with(@property, 'og:') or starts-with(@property, 'product:')"
-                  " or starts-with(@property, 'article:')])"):
-        found.add("opengraph")
+    for node in root.xpath(_MARKERS):
+        if node.tag == "script":
+            found.add("json-ld")
+        elif node.tag == "meta" and node.get("property"):
+            found.add("opengraph")
+        if node.get("itemscope") is not None:
+            found.add("microdata")
+        if node.get("typeof") is not None:
+            found.add("rdfa")
     return found
 
 

@@ -6,8 +6,8 @@ Incremental: a listing entry whose key (date, price) matches what the index hold
 fetched again (`recrawl=full` fetches every ad page anyway, for edits a listing does not show).
 Once the listings are exhausted, active ads that no listing showed are checked one by one. An
 ad is removed when its page answers one of the definition's removal statuses (404/410), carries
-its removal marker, redirects to the home page, a start URL or a listing page, or (soft 404)
-answers 200 without the ad.
+its removal marker, redirects to the home page, a start URL or a listing page, or (soft 404,
+for ads no listing shows any more) answers 200 without the ad.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class AdsSpider(scrapy.Spider):
         for known in unseen:
             # Status first, over plain HTTP: a removed page has nothing for a browser to wait for.
             self.crawler.engine.crawl(self._page(known.url, self.parse_removal_check, check_gone=True,
-                                                 meta={"known_id": known.doc_id}, browser=False))
+                                                 meta={"known_id": known.doc_id, "unlisted": True}, browser=False))
         raise DontCloseSpider
 
     # ------------------------------------------------------------------ requests
@@ -134,7 +134,8 @@ class AdsSpider(scrapy.Spider):
         if response.status in self.definition.gone_statuses or self.definition.render != "browser":
             yield from self.parse_detail(response)
             return
-        yield self._page(response.url, self.parse_detail, meta={"known_id": response.meta.get("known_id")})
+        yield self._page(response.url, self.parse_detail,
+                         meta={"known_id": response.meta.get("known_id"), "unlisted": True})
 
     def parse_listing(self, response):
         failed = self._script_failed(response)
@@ -219,7 +220,8 @@ class AdsSpider(scrapy.Spider):
             landed = normalise_url(response.url)
             if landed in self.listing_urls or urlsplit(landed).path in ("", "/"):
                 return "redirect"
-        # Only for ads the index knows: a new URL without an ad is an invalid item, counted as such.
-        if removal.soft_404 and response.meta.get("known_id") and found.looks_empty:
+        # Only for known ads no listing shows any more: a new URL without an ad is an invalid item, and
+        # a listed ad whose page lost its markup is more likely a redesign than a removal.
+        if removal.soft_404 and response.meta.get("unlisted") and found.looks_empty:
             return "soft_404"
         return None
