@@ -67,6 +67,7 @@ class AdsSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._on_item_error, signal=signals.item_error)
         return spider
 
     # ------------------------------------------------------------------ lifecycle
@@ -79,6 +80,10 @@ class AdsSpider(scrapy.Spider):
     def _on_closed(self, spider, reason: str) -> None:
         doc = self.run.close(self.crawler.stats.get_stats(), reason)
         self.logger.info("run %s %s: %s", doc["run_id"], doc["status"], doc["items"])
+
+    def _on_item_error(self, item, response, spider, failure) -> None:
+        # A pipeline bug loses the ad's write: the run must show it (Scrapy only logs it, by id and URL).
+        self.crawler.stats.inc_value(f"adwatch/errors/item_{failure.type.__name__}")
 
     def _on_idle(self, spider) -> None:
         """Listings are done: check known ads that no listing showed (removed, or just unlisted)."""
