@@ -207,7 +207,10 @@ class AdsSpider(scrapy.Spider):
             if known:
                 yield Gone(known, response.status, reason)
             return
-        if known_id and not found.ad.ad_id:
+        if known and not found.ad.ad_id:
+            # An id read from the listing entry is not there when a known ad is checked off-listing.
+            found.ad.ad_id = known.doc_id.split(":", 1)[1]
+        elif known_id and not found.ad.ad_id:
             self.crawler.stats.inc_value("adwatch/errors/detail_without_id")
         for name in found.problems:
             self.crawler.stats.inc_value(f"adwatch/fields/{name}_unclean")

@@ -16,7 +16,7 @@ listing:
   link: "css:a::attr(href)"
 detail:
   root: "css:article.ad"
-  ad_id: {url: '/ad/(\\d+)$'}
+  ad_id: {listing: "css:li::attr(data-id)"}
   title: "css:h1"
   body: "css:div.text"
 """
@@ -27,7 +27,8 @@ def ad_page(n: int) -> str:
 
 
 def listing(numbers) -> str:
-    return "<html><body><ul>" + "".join(f"<li><a href='/ad/{n}'>ad {n}</a></li>" for n in numbers) + "</ul></body></html>"
+    return "<html><body><ul>" + "".join(f"<li data-id='{n}'><a href='/ad/{n}'>ad {n}</a></li>" for n in numbers) \
+        + "</ul></body></html>"
 
 
 def test_marker_redirect_and_soft_404_count_as_removed(crawler, tmp_path):
@@ -35,11 +36,11 @@ def test_marker_redirect_and_soft_404_count_as_removed(crawler, tmp_path):
     path.write_text(SITE)
     with PagesServer() as server:
         crawler.env["TINY_URL"] = server.url
-        server.pages.update({"/list": (200, listing(range(1, 6)))})
-        server.pages.update({f"/ad/{n}": (200, ad_page(n)) for n in range(1, 6)})
+        server.pages.update({"/list": (200, listing(range(1, 7)))})
+        server.pages.update({f"/ad/{n}": (200, ad_page(n)) for n in range(1, 7)})
         first = crawler.crawl(str(path), *FAST)
         assert first.returncode == 0, first.stderr[-2000:]
-        assert len(crawler.ads("tinyads")) == 5
+        assert len(crawler.ads("tinyads")) == 6
 
         server.pages["/list"] = (200, listing([5]))
         server.pages["/ad/1"] = (200, "<html><body><p class='ad-removed'>This ad was removed.</p></body></html>")
@@ -47,13 +48,14 @@ def test_marker_redirect_and_soft_404_count_as_removed(crawler, tmp_path):
         server.pages["/"] = (200, "<html><body>Welcome</body></html>")
         server.pages["/ad/3"] = (200, "<html><body><h2>Sorry, nothing here</h2></body></html>")  # soft 404
         del server.pages["/ad/4"]  # a plain 404
+        # Ad 6 is no longer listed but still there: its id (read from the listing) is the known one.
         second = crawler.crawl(str(path), *FAST)
         assert second.returncode == 0, second.stderr[-2000:]
     docs = crawler.ads("tinyads")
     status = {ad_id: (d["status"], d["crawl"].get("notes")) for ad_id, d in docs.items()}
     assert status == {"1": ("removed", ["removed: marker"]), "2": ("removed", ["removed: redirect"]),
                       "3": ("removed", ["removed: soft_404"]), "4": ("removed", ["removed: http_404"]),
-                      "5": ("active", None)}
+                      "5": ("active", None), "6": ("active", None)}
     run = crawler.runs("tinyads")[-1]
     assert run["items"]["removed"] == 4 and run["items"]["invalid"] == 0
 
