@@ -106,6 +106,7 @@ class AdDoc(Document):
     country_inferred = Keyword()
     country_how = Keyword()
     language = Keyword()
+    country_source = Keyword()  # page | site_default (the crawler's); enrichment records its own inference
     location = GeoPoint()
     posted_at = Date()
     first_seen = Date()

@@ -368,6 +368,56 @@ def compare_html(bench: Bench, world: Path, runs: int) -> None:
     print(f"after the runs: {load_note()}")
 
 
+def measure_extraction(world: Path, pages: int = 200) -> None:
+    """CPU per detail page of AdWatch's extraction (crawler.extract), in this process: the shipped
+    demo-html definition with structured data off, with `auto` (the default: extruct probes the page,
+    which declares nothing), and with `auto` on the same pages carrying the ad as JSON-LD and
+    microdata too (extruct reads both), so the cost of structured data is measured, not assumed."""
+    import json as _json
+    import urllib.request
+
+    from scrapy.http import HtmlResponse
+
+    from crawler.extract import Extractor
+    from crawler.sites import load_site
+    from demo.server import start_server
+
+    server = start_server(world, port=0, rate_limit=0, crawl_delay=0, faults=False)
+    try:
+        os.environ["ADWATCH_DEMO_URL"] = server.url
+        shipped = load_site("demo-html")
+        ads = [a for a in server.view.live.values() if a.ad.flavour == "html"][:pages]
+        bodies = [(f"{server.url}/html/ad/{a.ad_id}",
+                   urllib.request.urlopen(f"{server.url}/html/ad/{a.ad_id}").read()) for a in ads]
+    finally:
+        server.stop()
+
+    def declared(url: str, body: bytes, live) -> bytes:
+        product = {"@context": "https://schema.org", "@type": "Product", "name": live.title, "description": live.body,
+                   "offers": {"@type": "Offer", "price": live.price, "priceCurrency": live.ad.currency}}
+        micro = (f'<div itemscope itemtype="https://schema.org/Product"><meta itemprop="name" content="x">'
+                 f'<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+                 f'<meta itemprop="price" content="{live.price}"></div></div>')
+        script = f'<script type="application/ld+json">{_json.dumps(product)}</script>{micro}'
+        return body.replace(b"</body>", script.encode() + b"</body>")
+
+    variants = {
+        "structured off": (shipped.model_copy(update={"structured": shipped.structured.model_copy(
+            update={"mode": "off"})}), bodies),
+        "auto, page declares nothing": (shipped, bodies),
+        "auto, JSON-LD + microdata": (shipped, [(u, declared(u, b, a)) for (u, b), a in zip(bodies, ads)]),
+    }
+    print(f"\nextraction per detail page ({len(bodies)} demo-html pages, CPU in this process):")
+    for label, (definition, pages_) in variants.items():
+        extractor = Extractor(definition)
+        for url, body in pages_[:20]:  # warm-up: lazy imports and caches (babel, dateparser, extruct)
+            extractor.extract(HtmlResponse(url=url, body=body, encoding="utf-8"))
+        began = time.process_time()
+        for url, body in pages_:
+            extractor.extract(HtmlResponse(url=url, body=body, encoding="utf-8"))
+        print(f"  {label:<30} {1000 * (time.process_time() - began) / len(pages_):6.2f} ms/page")
+
+
 def measure_browser(bench: Bench, world: Path) -> None:
     from demo.server import start_server
 
@@ -425,6 +475,7 @@ def main() -> int:
         print("AdWatch index schema: " + ("created by each crawl (--cold-schema)" if args.cold_schema
                                            else "made beforehand, empty, for each crawl's fresh prefix"))
         compare_html(bench, root / "world", args.runs)
+        measure_extraction(root / "world")
         if not args.skip_browser:
             generate_world(root / "world-js", args.js_ads, args.seed, faults=False)
             measure_browser(bench, root / "world-js")

@@ -1,9 +1,10 @@
-"""`adwatch crawl SITE` and `adwatch sites`: run the generic spider for one site definition."""
+"""`adwatch crawl SITE`, `adwatch sites` and `adwatch sites check`: crawl a site, list and check definitions."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 import logging
 import os
 import urllib.error
@@ -134,6 +135,54 @@ def _sites(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from crawler.check import as_json, field_reports, run_check
+
+    definition = load_site(args.site)
+    if args.sample < 1:
+        raise UserError(f"--sample must be at least 1, got {args.sample}.")
+    pages = run_check(definition, args.urls, args.sample, polite=not args.no_politeness)
+    if args.json:
+        print(json.dumps(as_json(definition, pages), ensure_ascii=False, indent=1))
+        return 0 if pages and not any(p.invalid for p in pages) else 1
+    if not pages:
+        out.print(f"[red]No ad page fetched for {definition.site}[/]: check start_urls, listing.entry and "
+                  "listing.link (or give ad URLs).")
+        return 1
+    from crawler.check import REPORTED, stored_value
+
+    for page in pages:
+        table = Table(title=f"{page.url} (HTTP {page.status})", show_lines=False, title_justify="left")
+        for column in ("field", "stored value", "from", "problem"):
+            table.add_column(column, overflow="fold")
+        if page.extraction is None or page.removed:
+            out.print(f"{page.url}: removed ({page.removed})")
+            continue
+        found = page.extraction
+        for name in REPORTED:
+            value = stored_value(found, name)
+            shown = "" if value in (None, "", []) else str(value)
+            source_key = "contact" if name == "contact_text" else name
+            source = found.sources.get(source_key) or ("location" if name in ("city", "region", "country")
+                                                       and "location" in found.sources and value else "")
+            if name == "country" and found.ad.country_source == "site_default":
+                source = "defaults"
+            table.add_row(name, shown[:300] + ("..." if len(shown) > 300 else ""), source,
+                          found.problems.get(source_key, ""))
+        out.print(table)
+        if page.invalid:
+            out.print(f"[red]would be counted invalid[/]: {'; '.join(page.invalid)}")
+    summary = Table(title=f"{definition.site}: fields over {len(pages)} pages")
+    for column in ("field", "filled", "rate", "looks wrong"):
+        summary.add_column(column, overflow="fold")
+    for report in field_reports(pages):
+        why = Counter(w for _, w in report.suspicious)
+        summary.add_row(report.name, f"{report.filled}/{report.total}", f"{report.rate:.0%}",
+                        "; ".join(f"{w} ({n})" for w, n in why.most_common(3)))
+    out.print(summary)
+    return 0 if not any(p.invalid for p in pages) else 1
+
+
 def register(sub) -> None:
     crawl_cmd = sub.add_parser("crawl", help="crawl one site into the index (politely, incrementally)")
     crawl_cmd.add_argument("site", help="site definition name (crawler/sites/<site>.yaml) or a path to one")
@@ -151,5 +200,15 @@ def register(sub) -> None:
     runs.add_argument("--site")
     runs.add_argument("--limit", type=int, default=20)
     runs.set_defaults(func=_runs)
-    sites = sub.add_parser("sites", help="list site definitions and whether they validate")
+    sites = sub.add_parser("sites", help="list site definitions and whether they validate; `sites check SITE`")
     sites.set_defaults(func=_sites)
+    sites_sub = sites.add_subparsers(dest="sites_command", metavar="check")
+    check = sites_sub.add_parser("check", help="fetch a few ad pages and show every field as it would be stored, "
+                                               "with fill rates and values that look wrong (writes nothing)")
+    check.add_argument("site", help="site definition name or a path to one")
+    check.add_argument("urls", nargs="*", help="ad pages to read (default: follow the listings to --sample ads)")
+    check.add_argument("--sample", type=int, default=20, help="ads to read from the listings (default 20)")
+    check.add_argument("--json", action="store_true", help="print the check as JSON")
+    check.add_argument("--no-politeness", action="store_true",
+                       help="no delays or throttling: only for a marketplace on this machine")
+    check.set_defaults(func=_check)

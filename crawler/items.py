@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import orjson
@@ -17,7 +16,6 @@ import orjson
 MAX_TITLE = 500
 MAX_BODY = 50_000
 MAX_IMAGES = 40
-_PRICE = re.compile(r"(\d[\d\s.,']*)")
 
 
 @dataclass
@@ -43,6 +41,7 @@ class CrawledAd:
     city: str | None = None
     region: str | None = None
     country: str | None = None
+    country_source: str | None = None  # page | site_default: who said the country (enrichment infers the rest)
     posted_at: str | None = None
     category: str | None = None
     contact_text: str | None = None
@@ -74,33 +73,6 @@ def normalise_url(url: str, base: str | None = None) -> str:
     """Absolute URL without fragment, with lower-case scheme and host, so one page has one URL."""
     parts = urlsplit(urljoin(base, url) if base else url)
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
-
-
-def parse_price(text: str | None) -> float | None:
-    """'£1,250.00' -> 1250.0; None when there is no number. Thousands separators are , . ' or space;
-    a separator followed by one or two final digits is the decimal point."""
-    if not text:
-        return None
-    match = _PRICE.search(text)
-    if not match:
-        return None
-    raw = re.sub(r"[\s']", "", match.group(1)).rstrip(".,")
-    decimal = re.fullmatch(r"(.*?)[.,](\d{1,2})", raw)
-    whole, frac = decimal.groups() if decimal else (raw, "0")
-    return float(re.sub(r"[.,]", "", whole) + "." + frac)
-
-
-def parse_date(text: str | None) -> str | None:
-    """An ISO date or datetime found in `text`, as ISO 8601; None when absent or impossible."""
-    if not text:
-        return None
-    match = re.search(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?", text)
-    if not match:
-        return None
-    try:
-        return datetime.fromisoformat(match.group(0).replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return None
 
 
 def in_domains(url: str, domains: list[str]) -> bool:

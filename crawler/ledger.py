@@ -94,11 +94,12 @@ def record_listed_unchanged(known: KnownAd, clock: RunClock) -> BulkAction:
                                               "crawl": {"run_id": clock.run_id, "listing_key": known.listing_key}})
 
 
-def record_removed(known: KnownAd, clock: RunClock, http_status: int) -> BulkAction:
+def record_removed(known: KnownAd, clock: RunClock, http_status: int, reason: str) -> BulkAction:
+    """The ad is gone; `reason` (http_404, marker, redirect, soft_404) is kept in the crawl notes."""
     return upsert(known.index, known.doc_id, {
         "status": "removed", "removed_at": clock.now,
         "crawl": {"run_id": clock.run_id, "removed_run": clock.run_id, "http_status": http_status,
-                  "fetched_at": clock.now},
+                  "fetched_at": clock.now, "notes": [f"removed: {reason}"]},
     })
 
 

@@ -20,6 +20,7 @@ from crawler.items import CrawledAd, ImageRef, validate
 from crawler.ledger import KnownAd, record_listed_unchanged, record_removed, record_seen
 
 log = logging.getLogger(__name__)
+IMAGE_FIELDS = tuple(ImageRef.__dataclass_fields__)
 
 
 class ListedUnchanged:
@@ -30,10 +31,10 @@ class ListedUnchanged:
 
 
 class Gone:
-    """Marker item: a known ad's page answers 404/410."""
+    """Marker item: a known ad is gone (`reason`: http_404, http_410, marker, redirect, soft_404)."""
 
-    def __init__(self, known: KnownAd, status: int) -> None:
-        self.known, self.status = known, status
+    def __init__(self, known: KnownAd, status: int, reason: str) -> None:
+        self.known, self.status, self.reason = known, status, reason
 
 
 class ValidatePipeline:
@@ -85,7 +86,9 @@ class ImagePipeline:
         if ref.url in self.by_url:
             return self.by_url[ref.url]
         if ref.url in known_images:  # image URLs are immutable on these sites: reuse what we stored
-            stored = ImageRef(**known_images[ref.url])
+            # Only the crawl's own fields: enrichment adds hashes to the same objects.
+            known = known_images[ref.url]
+            stored = ImageRef(**{k: known[k] for k in IMAGE_FIELDS if k in known})
             self.by_url[ref.url] = stored
             return stored
         if ref.url in self.in_flight:
@@ -159,7 +162,7 @@ class IndexPipeline:
             action = record_listed_unchanged(item.known, run.clock)
             stats.inc_value("adwatch/items/unchanged_listing")
         elif isinstance(item, Gone):
-            action = record_removed(item.known, run.clock, item.status)
+            action = record_removed(item.known, run.clock, item.status, item.reason)
             stats.inc_value("adwatch/items/removed")
         else:
             return item

@@ -33,6 +33,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's control port: nothing here drives a crawl through it
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.PrivateLogFormatter"  # ids and URLs, never ad text
 EXTENSIONS = {"crawler.progress.CrawlProgress": 500}  # a live line on a terminal only

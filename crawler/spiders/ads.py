@@ -4,14 +4,17 @@
 
 Incremental: a listing entry whose key (date, price) matches what the index holds is not
 fetched again (`recrawl=full` fetches every ad page anyway, for edits a listing does not show).
-Once the listings are exhausted, active ads that no listing showed are checked one by one; a
-404/410 marks them removed.
+Once the listings are exhausted, active ads that no listing showed are checked one by one. An
+ad is removed when its page answers one of the definition's removal statuses (404/410), carries
+its removal marker, redirects to the home page, a start URL or a listing page, or (soft 404,
+for ads no listing shows any more) answers 200 without the ad.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -20,7 +23,8 @@ from scrapy.exceptions import DontCloseSpider
 
 from adwatch.config import load_settings
 from adwatch.store import Store, connect
-from crawler.items import CrawledAd, ImageRef, normalise_url, parse_date, parse_price
+from crawler.extract import Extractor
+from crawler.items import normalise_url
 from crawler.pipelines import Gone, ListedUnchanged
 from crawler.runs import CrawlRun
 from crawler.sites import SiteDefinition, load_site
@@ -43,7 +47,10 @@ class AdsSpider(scrapy.Spider):
         store.ensure_schema()
         self.run = CrawlRun(store, self.definition.site,
                             Path(job_dir) if job_dir else config.jobs_dir / self.definition.site, trigger)
+        self.extractor = Extractor(self.definition)
         self.listed: set[str] = set()  # doc ids some listing showed in this run
+        # Pages that are not ads: where a removed ad's URL may redirect.
+        self.listing_urls: set[str] = {normalise_url(u) for u in self.definition.start_urls}
         self.removal_checks_started = False
 
     @classmethod
@@ -60,6 +67,7 @@ class AdsSpider(scrapy.Spider):
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._on_item_error, signal=signals.item_error)
         return spider
 
     # ------------------------------------------------------------------ lifecycle
@@ -73,6 +81,10 @@ class AdsSpider(scrapy.Spider):
         doc = self.run.close(self.crawler.stats.get_stats(), reason)
         self.logger.info("run %s %s: %s", doc["run_id"], doc["status"], doc["items"])
 
+    def _on_item_error(self, item, response, spider, failure) -> None:
+        # A pipeline bug loses the ad's write: the run must show it (Scrapy only logs it, by id and URL).
+        self.crawler.stats.inc_value(f"adwatch/errors/item_{failure.type.__name__}")
+
     def _on_idle(self, spider) -> None:
         """Listings are done: check known ads that no listing showed (removed, or just unlisted)."""
         if self.removal_checks_started:
@@ -85,7 +97,7 @@ class AdsSpider(scrapy.Spider):
         for known in unseen:
             # Status first, over plain HTTP: a removed page has nothing for a browser to wait for.
             self.crawler.engine.crawl(self._page(known.url, self.parse_removal_check, check_gone=True,
-                                                 meta={"known_id": known.doc_id}, browser=False))
+                                                 meta={"known_id": known.doc_id, "unlisted": True}, browser=False))
         raise DontCloseSpider
 
     # ------------------------------------------------------------------ requests
@@ -96,11 +108,10 @@ class AdsSpider(scrapy.Spider):
         if check_gone:
             meta["handle_httpstatus_list"] = list(self.definition.gone_statuses)
         if browser and self.definition.render == "browser":
-            from scrapy_playwright.page import PageMethod
+            from crawler.browser import page_methods
 
-            rendering = self.definition.browser
-            meta.update(playwright=True, playwright_page_methods=[
-                PageMethod("wait_for_selector", rendering.wait_for, timeout=rendering.timeout_s * 1000)])
+            kind = "listing" if callback == self.parse_listing else "detail"
+            meta.update(playwright=True, playwright_page_methods=page_methods(self.definition.browser, kind))
         return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone,
                               errback=self._failed)
 
@@ -128,7 +139,8 @@ class AdsSpider(scrapy.Spider):
         if response.status in self.definition.gone_statuses or self.definition.render != "browser":
             yield from self.parse_detail(response)
             return
-        yield self._page(response.url, self.parse_detail, meta={"known_id": response.meta.get("known_id")})
+        yield self._page(response.url, self.parse_detail,
+                         meta={"known_id": response.meta.get("known_id"), "unlisted": True})
 
     def parse_listing(self, response):
         failed = self._script_failed(response)
@@ -137,6 +149,7 @@ class AdsSpider(scrapy.Spider):
                 yield failed
             return
         listing = self.definition.listing
+        self.listing_urls.add(normalise_url(response.url))
         for pick in listing.follow:
             for href in pick.all(response):
                 yield self._page(normalise_url(href, response.url), self.parse_listing)
@@ -157,8 +170,10 @@ class AdsSpider(scrapy.Spider):
                 if key and key == known.listing_key and known.status == "active" and not self.full_recrawl:
                     yield ListedUnchanged(known)
                     continue
-            yield self._page(url, self.parse_detail, check_gone=known is not None,
-                             meta={"listing_key": key, "known_id": known.doc_id if known else None})
+            meta = {"listing_key": key, "known_id": known.doc_id if known else None}
+            if self.extractor.listing_rules:
+                meta["listed"] = self.extractor.from_listing(entry)
+            yield self._page(url, self.parse_detail, check_gone=known is not None, meta=meta)
         if listing.next_page:
             href = listing.next_page.first(response)
             if href:
@@ -173,35 +188,48 @@ class AdsSpider(scrapy.Spider):
 
     def parse_detail(self, response):
         known_id = response.meta.get("known_id")
-        if response.status in self.definition.gone_statuses:
-            known = self.run.ledger.by_id.get(known_id) if known_id else None
+        known = self.run.ledger.by_id.get(known_id) if known_id else None
+        if response.status in self.definition.removal.statuses:
             if known:
-                yield Gone(known, response.status)
+                yield Gone(known, response.status, f"http_{response.status}")
             return
         failed = self._script_failed(response)
         if failed is not None:
             if failed:
                 yield failed
             return
-        d = self.definition.detail
-        ad_id = d.ad_id.first(response)
-        if known_id and ad_id is None:
+        # The URL as listed, before redirects: the ledger recognises the ad by it next time.
+        listed_url = normalise_url(response.meta.get("redirect_urls", [response.url])[0])
+        found = self.extractor.extract(response, response.meta.get("listed"), listed_url)
+        reason = self._removed(response, found)
+        if reason:
+            self.crawler.stats.inc_value(f"adwatch/removed/{reason}")
+            if known:
+                yield Gone(known, response.status, reason)
+            return
+        if known and not found.ad.ad_id:
+            # An id read from the listing entry is not there when a known ad is checked off-listing.
+            found.ad.ad_id = known.doc_id.split(":", 1)[1]
+        elif known_id and not found.ad.ad_id:
             self.crawler.stats.inc_value("adwatch/errors/detail_without_id")
-        ad = CrawledAd(
-            # The URL as listed, before redirects: the ledger recognises the ad by it next time.
-            site=self.definition.site, ad_id=ad_id or "",
-            url=normalise_url(response.meta.get("redirect_urls", [response.url])[0]),
-            title=d.title.first(response) or "", body=d.body.first(response) or "",
-            price=parse_price(self._text(d.price, response)), currency=self._text(d.currency, response)
-            or self.definition.currency, city=self._text(d.city, response), region=self._text(d.region, response),
-            country=self._text(d.country, response) or self.definition.country,
-            posted_at=parse_date(self._text(d.posted_at, response)), category=self._text(d.category, response),
-            contact_text=self._text(d.contact, response),
-            images=[ImageRef(normalise_url(src, response.url)) for src in (d.images.all(response) if d.images else [])],
-            listing_key=response.meta.get("listing_key"), http_status=response.status,
-        )
+        for name in found.problems:
+            self.crawler.stats.inc_value(f"adwatch/fields/{name}_unclean")
+        ad = found.ad
+        ad.notes.extend(f"{name}: {problem}" for name, problem in found.problems.items())
+        ad.listing_key, ad.http_status = response.meta.get("listing_key"), response.status
         yield ad
 
-    @staticmethod
-    def _text(pick, response) -> str | None:
-        return pick.first(response) if pick else None
+    def _removed(self, response, found) -> str | None:
+        """Why a page that answered says its ad is gone (marker, redirect, soft 404), or None."""
+        removal = self.definition.removal
+        if found.removed_marker:
+            return "marker"
+        if removal.redirect and response.meta.get("redirect_urls"):
+            landed = normalise_url(response.url)
+            if landed in self.listing_urls or urlsplit(landed).path in ("", "/"):
+                return "redirect"
+        # Only for known ads no listing shows any more: a new URL without an ad is an invalid item, and
+        # a listed ad whose page lost its markup is more likely a redesign than a removal.
+        if removal.soft_404 and response.meta.get("unlisted") and found.looks_empty:
+            return "soft_404"
+        return None

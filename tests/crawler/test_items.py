@@ -1,4 +1,4 @@
-"""Pure pieces of the crawler: validation, prices, dates, images, Retry-After."""
+"""Pure pieces of the crawler: validation, URLs, content hashes, images, Retry-After."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from crawler.imagestore import ImageStore, inspect_image
-from crawler.items import CrawledAd, normalise_url, parse_date, parse_price, validate
+from crawler.items import CrawledAd, normalise_url, validate
 from crawler.middlewares import parse_retry_after
 
 
@@ -16,19 +16,6 @@ def jpeg(width=64, height=48) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (height, width, 3), dtype=np.uint8)).save(buf, "JPEG")
     return buf.getvalue()
-
-
-def test_prices_in_several_notations():
-    assert parse_price("£1,250.00") == 1250.0
-    assert parse_price("1.250,5 EUR") == 1250.5
-    assert parse_price("USD 12 500") == 12500.0
-    assert parse_price("free") is None
-
-
-def test_dates_are_iso_or_none():
-    assert parse_date("2026-01-05") == "2026-01-05T00:00:00"
-    assert parse_date("posted 2026-02-30") is None
-    assert parse_date(None) is None
 
 
 def test_invalid_item_reports_every_problem():

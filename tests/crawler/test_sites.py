@@ -44,11 +44,11 @@ def test_unset_placeholder_without_default_is_an_error():
         expand_placeholders("${NOPE_NOT_SET}/x", env={})
 
 
-def test_missing_key_names_file_and_key(tmp_path):
-    path = write(tmp_path, "b", GOOD.format(name="b").replace('  title: "css:h1"\n', ""))
+def test_missing_key_names_file_and_key_and_what_to_write(tmp_path):
+    path = write(tmp_path, "b", GOOD.format(name="b").replace('  link: "css:a.item-link::attr(href)"\n', ""))
     with pytest.raises(SiteError) as err:
         load_site(path)
-    assert str(path) in str(err.value) and "detail.title" in str(err.value)
+    assert str(path) in str(err.value) and "listing.link" in str(err.value) and "write e.g. link:" in str(err.value)
 
 
 def test_bad_selector_is_rejected_on_load(tmp_path):
@@ -84,3 +84,54 @@ def test_file_name_and_site_key_must_agree(tmp_path):
 def test_unknown_site_lists_the_known_ones():
     with pytest.raises(SiteError, match="demo-html"):
         load_site("no-such-site")
+
+
+def problem(tmp_path, name: str, text: str) -> str:
+    with pytest.raises(SiteError) as err:
+        load_site(write(tmp_path, name, text))
+    assert str(tmp_path / f"{name}.yaml") in str(err.value)
+    return str(err.value)
+
+
+def test_a_field_rule_names_its_key_and_what_to_write(tmp_path):
+    base = GOOD.format(name="h")
+    two_groups = problem(tmp_path, "h", base.replace('title: "css:h1"', "title: {select: 'css:h1', re: '(a)(b)'}"))
+    assert "detail.title.re" in two_groups and "(?:...)" in two_groups
+    no_source = problem(tmp_path, "h", base.replace('title: "css:h1"', "title: {re: '(a)'}"))
+    assert "detail.title" in no_source and "exactly one source" in no_source and "write e.g." in no_source
+    typo = problem(tmp_path, "h", base.replace('title: "css:h1"', "title: {select: 'css:h1', spilt: ','}"))
+    assert "detail.title.spilt" in typo and "did you mean split?" in typo
+    bad_path = problem(tmp_path, "h", base.replace('title: "css:h1"', "title: {data: 'offers..price'}"))
+    assert "detail.title.data" in bad_path and "'offers.price'" in bad_path
+
+
+def test_moved_and_unknown_keys_say_what_to_write_instead(tmp_path):
+    moved = problem(tmp_path, "i", GOOD.format(name="i") + "country: US\n")
+    assert "write defaults: {country: US}" in moved
+    typo = problem(tmp_path, "i", GOOD.format(name="i") + "politness: {delay_s: 1}\n")
+    assert "did you mean politeness?" in typo
+
+
+def test_defaults_must_be_codes_and_zones_and_say_which(tmp_path):
+    text = GOOD.format(name="j") + "defaults: {country: United States, currency: euro, timezone: Mars/Base}\n"
+    message = problem(tmp_path, "j", text)
+    assert "write US" in message and "defaults.currency" in message and "defaults.timezone" in message
+
+
+def test_structured_off_needs_selectors_for_the_required_fields(tmp_path):
+    text = GOOD.format(name="k").replace('  title: "css:h1"\n', "") + "structured: off\n"
+    assert "detail.title is needed with structured: off" in problem(tmp_path, "k", text)
+    assert load_site(write(tmp_path, "k", GOOD.format(name="k").replace('  title: "css:h1"\n', ""))).detail.title is None
+
+
+def test_browser_actions_never_type_and_need_elements(tmp_path):
+    text = GOOD.format(name="m") + ("render: browser\nbrowser:\n  wait_for: '#app'\n  actions:\n"
+                                    "    detail: [{fill: 'css:input'}, {click: 'css:a::attr(href)'}, {scroll: 2, wait_ms: 5}]\n")
+    message = problem(tmp_path, "m", text)
+    assert "never types into pages" in message and "drop the ::text" in message and "exactly one of" in message
+
+
+def test_a_value_of_the_wrong_type_says_what_to_write(tmp_path):
+    message = problem(tmp_path, "n", GOOD.format(name="n") + "politeness: {delay_s: soon, concurrency: 99}\n")
+    assert "politeness.delay_s" in message and "write a number" in message
+    assert "politeness.concurrency" in message and "write a smaller number" in message
