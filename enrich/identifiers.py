@@ -1,6 +1,6 @@
 """Contacts in ad text: phones, emails, messaging handles and URLs, each with its span.
 
-Everything is matched on `fold_with_offsets(text)` (lower case, emoji/fullwidth digits plain) and
+Everything is matched on `fold_identifiers(text)` (lower case, emoji/fullwidth digits plain, look-alike letters of other scripts read as Latin) and
 reported with spans into the original text. Phones are delegated to `enrich.phones`.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from enrich.contact import Contact
-from enrich.normalise import FoldedText, fold_with_offsets
+from enrich.normalise import FoldedText, fold_identifiers
 from enrich.phones import extract_phones
 
 # --- emails --------------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def extract_contacts(text: str, country: str | None, max_chars: int = MAX_CONTAC
         return []
     if len(text) > max_chars:
         text = text[:max_chars]
-    folded = fold_with_offsets(text)
+    folded = fold_identifiers(text)
     ftext = folded.text
     contacts: list[Contact] = []
     taken: list[tuple[int, int]] = []

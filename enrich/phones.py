@@ -31,15 +31,20 @@ from enrich.digit_runs import (
     CURRENCY_BEFORE,
     MAX_DIGITS,
     MIN_DIGITS,
-    UNIT_AFTER,
+    STRONG_UNIT_AFTER,
+    WEAK_UNIT_AFTER,
     DigitUnit,
     date_units,
     digit_chains,
     digit_units,
     has_plus,
+    is_page_range,
+    is_price_list,
+    is_repetition,
     number_bounds,
 )
-from enrich.normalise import FoldedText, fold_with_offsets
+from enrich.normalise import FoldedText, fold_identifiers
+from enrich.number_words import PHONE_CUES, words_pattern
 
 @lru_cache(maxsize=512)
 def _national_lengths(region: str) -> tuple[frozenset[int], str, str]:
@@ -139,7 +144,7 @@ def extract_phones(text: str, country: str | None, folded: FoldedText | None = N
     in two pieces marked by an ellipsis ("Call 0151 2..." ... "rest of the number: ...3456789"),
     in either order, is one contact: `span` is the first piece, `tail_span` the second.
     """
-    folded = folded or fold_with_offsets(text)
+    folded = folded or fold_identifiers(text)
     ftext = folded.text
     region = _region(country)
     chains = digit_chains(ftext, digit_units(ftext))
@@ -182,18 +187,20 @@ def _split_phone(
 
 
 def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], region: str | None) -> list[Contact]:
-    """Pick non-overlapping sub-chains that parse as phones: valid numbers first, then longest."""
+    """Pick non-overlapping sub-chains that are phones: valid numbers first, then longest, then first."""
     ftext = folded.text
     total = sum(len(u.digits) for u in chain)
     if total < MIN_DIGITS:
         return []
     dated = date_units(ftext, chain)
-    # Per-unit facts, computed once: may a number start / end at this unit, and is it after a '+'?
+    # Per-unit facts, computed once: may a number start here, what follows each unit, is it after a '+'?
     starts = [not CURRENCY_BEFORE.search(ftext, max(0, u.start - 6), u.start) for u in chain]
-    ends = [not UNIT_AFTER.match(ftext, u.end, u.end + 8) for u in chain]
+    strong_after = [bool(STRONG_UNIT_AFTER.match(ftext, u.end, u.end + 10)) for u in chain]
+    weak_after = [bool(WEAK_UNIT_AFTER.match(ftext, u.end, u.end + 6)) for u in chain]
     pluses = [has_plus(ftext, u.start) is not None for u in chain]
-    # (i, j, number or bare digits, digits, plus): a phone from unit i to unit j.
-    candidates: list[tuple[int, int, phonenumbers.PhoneNumber | str, str, bool]] = []
+    cued: bool | None = None  # computed when a possible-only number needs it
+    # (i, j, number or bare digits, valid): a phone from unit i to unit j.
+    candidates: list[tuple[int, int, phonenumbers.PhoneNumber | str, bool]] = []
     last = len(chain) - 1
     i = 0
     while i <= last:
@@ -205,20 +212,38 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
             digits += chain[j].digits
             if len(digits) > MAX_DIGITS:
                 break
-            if len(digits) < MIN_DIGITS or not starts[i] or not ends[j]:
+            if len(digits) < MIN_DIGITS or not starts[i]:
                 continue
+            # A quantity (money, age, weight) cannot end a number; a complete valid number whose
+            # last group is long may still touch a word ("...5809Roses").
+            if strong_after[j] and (j == i or len(chain[j].digits) < 3):
+                continue
+            units = chain[i : j + 1]
+            if is_repetition(units) or is_price_list(units) or is_page_range(ftext, units):
+                continue
+            needs_validity = chain[i].weak or chain[j].weak or strong_after[j] or weak_after[j]
             if region is None and not pluses[i]:
-                if len(digits) >= 8:
-                    candidates.append((i, j, digits, digits, False))
+                if len(digits) >= 8 and not needs_validity:
+                    candidates.append((i, j, digits, False))
                 continue
             if not _plausible_length(digits, pluses[i], region):
                 continue
             number = _parse(digits, pluses[i], region)
-            if number is not None:
-                candidates.append((i, j, number, digits, pluses[i]))
-                # A valid number from unit i wins over anything starting inside it: skip past it.
-                if j < last and _valid(digits, pluses[i], region):
-                    skip_to = j + 1
+            if number is None:
+                continue
+            valid = _valid(digits, pluses[i], region)
+            if not valid:
+                if needs_validity:
+                    continue
+                if not _is_placeholder_national(str(number.national_number)):
+                    if cued is None:
+                        cued = _cued(ftext, chain[0].start, chain[-1].end)
+                    if not cued:
+                        continue
+            candidates.append((i, j, number, valid))
+            # A valid number from unit i wins over anything starting inside it: skip past it.
+            if j < last and valid:
+                skip_to = j + 1
         if i == 0 and candidates and candidates[-1][1] == last:
             break  # the whole chain is one phone: no need to try shorter tails
         i = skip_to
@@ -227,15 +252,31 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
         # ad's country, but hub detection needs them: keep their digits, flagged.
         digits = "".join(u.digits for u in chain)
         if 9 <= len(digits) <= MAX_DIGITS and (len(set(digits)) == 1 or _is_straight_run(digits)):
-            candidates.append((0, last, digits, digits, False))
+            candidates.append((0, last, digits, False))
     if len(candidates) > 1:  # overlaps are settled by validity, then length, then position
-        candidates.sort(key=lambda c: (not _valid(c[3], c[4], region), c[0] - c[1], c[0]))
+        candidates.sort(key=lambda c: (not c[3], c[0] - c[1], c[0]))
     taken = [False] * len(chain)
     contacts: list[Contact] = []
-    for i, j, number, _, _ in candidates:
+    for i, j, number, _ in candidates:
         if any(taken[i : j + 1]):
             continue
         taken[i : j + 1] = [True] * (j - i + 1)
         contacts.append(_phone_contact(text, folded.source_span(*number_bounds(ftext, chain[i], chain[j])), number))
     contacts.sort(key=lambda c: c.span)
     return contacts
+
+
+_CUE = re.compile(rf"(?<![a-z])(?:{words_pattern(sorted({c for cues in PHONE_CUES.values() for c in cues}))})(?![a-z])")
+_CUE_WINDOW = 48  # folded characters before a number searched for a phone idiom
+_ALONE_BEFORE = re.compile(r"(?:^|[\n¶])[^a-z0-9\n¶]*$")
+_ALONE_AFTER = re.compile(r"[^a-z0-9\n¶]*(?:$|[\n¶])")
+
+
+def _cued(ftext: str, start: int, end: int) -> bool:
+    """Whether the text says a phone number is here: a phone idiom shortly before it in the same
+    field ("llámame", "Tel:", "WhatsApp"), or the number alone on its line (a contact line, a typed query)."""
+    window_start = max(0, start - _CUE_WINDOW)
+    field_start = ftext.rfind("¶", window_start, start)
+    if _CUE.search(ftext, field_start + 1 if field_start >= 0 else window_start, start):
+        return True
+    return bool(_ALONE_BEFORE.search(ftext, max(0, start - 80), start)) and bool(_ALONE_AFTER.match(ftext, end))
