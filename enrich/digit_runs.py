@@ -304,3 +304,11 @@ def phone_like_spans(folded: str) -> list[tuple[int, int]]:
         if chain and sum(len(u.digits) for u in chain) >= MIN_DIGITS:
             spans.append(number_bounds(folded, chain[0], chain[-1]))
     return spans
+
+
+def is_number_token(word: str) -> bool:
+    """Whether a folded word is a number: digits with lookalikes, number words in any supported language, or both glued."""
+    if _DIGIT_RUN.fullmatch(word) or _OTHER_WORD.fullmatch(word):
+        return True
+    match = _WORD_TOKEN.fullmatch(word)
+    return match is not None and _pieces(word) is not None
