@@ -23,15 +23,16 @@ from typing import NamedTuple
 from enrich.number_words import CONNECTORS, FILLERS, REPEAT_WORDS, number_forms, split_glued, trie_pattern, words_pattern
 
 _VALUES, _STRONG_FORMS, _WEAK_FORMS = number_forms()
-_STRONG = trie_pattern(sorted(_STRONG_FORMS))
+_WEAK_KEYS = frozenset(w.replace(" ", "") for w in _WEAK_FORMS)
 # A token of number words and digits; pure digit tokens are left to _DIGIT_RUN.
-_WORD_TOKEN = re.compile(rf"(?<![a-z0-9])(?:{_STRONG}|[0-9])+(?![a-z0-9])")
+# Weak forms count inside a glued token that has a digit or another number word ("7oh2", "1dos3").
+_WORD_TOKEN = re.compile(rf"(?<![a-z0-9])(?:{trie_pattern(sorted(_STRONG_FORMS | _WEAK_FORMS))}|[0-9])+(?![a-z0-9])")
 _OTHER_WORD = re.compile(
     rf"(?<![a-z0-9])(?:(?P<repeat>{words_pattern(REPEAT_WORDS)})|(?P<weak>{trie_pattern(sorted(_WEAK_FORMS))})"
     r"|(?P<look>[oil]{2,4}|(?<=\+)[oil]))(?![a-z0-9])"
 )
-# S and Z stand for 5 and 2 only between digits (or as the first of three), never at a run's end: "90s" is a decade.
-_DIGIT_RUN = re.compile(r"(?:[oil]|[sz](?=[0-9]{2}))*[0-9](?:[0-9oil]|[sz](?=[0-9oil]))*")
+_DIGIT_RUN = re.compile(r"[oilsz]*[0-9][0-9oilsz]*")
+_PLURAL = re.compile(r"0s$")  # "90s", "1990s", "20s": a decade or an age group, not a 5
 _LOOKALIKES = str.maketrans({"o": "0", "i": "1", "l": "1", "s": "5", "z": "2"})
 _SEPARATOR_CHARS = r"\s.\-\u2010-\u2015/\\()\[\]{}_,:;*+~|=#@!?'\u2022\u00b7"
 _SEPARATORS = f"[{_SEPARATOR_CHARS}]"
@@ -104,7 +105,9 @@ def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
     words = []
     for match in _WORD_TOKEN.finditer(folded):
         token = match.group()
-        if not token.isdigit() and (pieces := _pieces(token)) is not None:
+        if token.isdigit() or token.replace(" ", "").replace("-", "") in _WEAK_KEYS:
+            continue  # digits alone are a run; a weak form alone is a weak unit
+        if (pieces := _pieces(token)) is not None:
             words.append((match.start(), match.end(), "word", pieces))
     items = list(words)
     for match in _OTHER_WORD.finditer(folded):
@@ -120,6 +123,8 @@ def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
         if _inside(match.start(), words):
             continue
         start, end = _trim_lookalikes(folded, *match.span())
+        if _PLURAL.search(folded, start, end):
+            end -= 1
         run = folded[start:end]
         glued_before = start > 0 and folded[start - 1].isalpha()
         glued_after = end < len(folded) and folded[end].isalpha()
@@ -167,6 +172,10 @@ def _compose_values(pieces: list[int | str]) -> list[int | str]:
     out: list[int | str] = []
     room = 0  # what the last value still has room for: 1000 after "2000", 100 after "900", 0 otherwise
     for piece in pieces:
+        if isinstance(piece, str) and len(piece) == 1 and out and isinstance(out[-1], int) and _is_tens(out[-1]):
+            out[-1] += int(piece)  # "trente4" is 34, "twenty5" 25
+            room = 0
+            continue
         if isinstance(piece, int) and out and isinstance(out[-1], int) and piece < room:
             out[-1] += piece
             room = 100 if piece >= 100 else 0  # "dos mil novecientos" still takes "doce"
@@ -176,6 +185,10 @@ def _compose_values(pieces: list[int | str]) -> list[int | str]:
         if isinstance(piece, int) and piece >= 100:
             room = 1000 if piece % 1000 == 0 else (100 if piece % 100 == 0 else 0)
     return out
+
+
+def _is_tens(value: int) -> bool:
+    return 20 <= value <= 90 and value % 10 == 0
 
 
 def _compose(pieces: list[int | str]) -> str:
@@ -226,7 +239,13 @@ def date_units(folded: str, chain: list[DigitUnit]) -> set[int]:
             continue
         lengths = (len(chain[i].digits), len(chain[i + 1].digits), len(chain[i + 2].digits))
         # French "sept" is 7 and also September: between a day and a year it is the month.
-        if folded[chain[i + 1].start : chain[i + 1].end] == "sept" and lengths[0] <= 2 and lengths[2] in (2, 4):
+        if (
+            folded[chain[i + 1].start : chain[i + 1].end] == "sept"
+            and folded[chain[i].start : chain[i].end].isdigit()
+            and folded[chain[i + 2].start : chain[i + 2].end].isdigit()
+            and lengths[0] <= 2
+            and lengths[2] in (2, 4)
+        ):
             dated.update((i, i + 1, i + 2))
             continue
         inner = gaps[i]

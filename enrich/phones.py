@@ -161,24 +161,39 @@ def extract_phones(text: str, country: str | None, folded: FoldedText | None = N
                 found[head], found[tail] = [joined], []
                 tails.remove(tail)
                 break
+    # A number cut between two fields, the end of one (the title) and the start of the next (the
+    # body): a weak reading, taken only when valid and when one of the two fields speaks of calling.
+    for head in range(len(chains) - 1):
+        tail = head + 1
+        if found[head] or found[tail] or not _FIELD_BREAK.fullmatch(ftext, chains[head][-1].end, chains[tail][0].start):
+            continue
+        fields_start = ftext.rfind("¶", 0, chains[head][0].start) + 1
+        fields_end = ftext.find("¶", chains[tail][-1].end)
+        if not _CUE.search(ftext, fields_start, fields_end if fields_end >= 0 else len(ftext)):
+            continue
+        joined = _split_phone(text, folded, chains[head], chains[tail], region, valid_only=True)
+        if joined is not None:
+            found[head] = [joined]
     return sorted((contact for contacts in found for contact in contacts), key=lambda c: c.span)
 
 
+_FIELD_BREAK = re.compile(r"[^a-z0-9¶]*¶[^a-z0-9¶]*")  # fields are joined by "¶" (enrich.identifiers)
 _ELLIPSIS_AFTER = re.compile(r"[\s\-/]*(?:\.{2,}|…)")
 _ELLIPSIS_BEFORE = re.compile(r"(?:\.{2,}|…)[\s\-/]*$")
 
 
 def _split_phone(
-    text: str, folded: FoldedText, head: list[DigitUnit], tail: list[DigitUnit], region: str | None
+    text: str, folded: FoldedText, head: list[DigitUnit], tail: list[DigitUnit], region: str | None,
+    valid_only: bool = False,
 ) -> Contact | None:
-    """Head and tail digits read as one number, or None when together they are not a phone."""
+    """Head and tail digits read as one number, or None when together they are not a (valid, if asked) phone."""
     ftext = folded.text
     digits = "".join(u.digits for u in head + tail)
     plus = has_plus(ftext, head[0].start) is not None
     if not MIN_DIGITS <= len(digits) <= MAX_DIGITS or (region is None and not plus):
         return None
     number = _parse(digits, plus, region)
-    if number is None:
+    if number is None or (valid_only and not _valid(digits, plus, region)):
         return None
     span = folded.source_span(*number_bounds(ftext, head[0], head[-1]))
     tail_span = folded.source_span(tail[0].start, tail[-1].end)
