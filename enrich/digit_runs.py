@@ -27,11 +27,12 @@ _WEAK_KEYS = frozenset(w.replace(" ", "") for w in _WEAK_FORMS)
 # A token of number words and digits; pure digit tokens are left to _DIGIT_RUN.
 # Weak forms count inside a glued token that has a digit or another number word ("7oh2", "1dos3").
 _WORD_TOKEN = re.compile(rf"(?<![a-z0-9])(?:{trie_pattern(sorted(_STRONG_FORMS | _WEAK_FORMS))}|[0-9])+(?![a-z0-9])")
-_OTHER_WORD = re.compile(
-    rf"(?<![a-z0-9])(?:(?P<repeat>{words_pattern(REPEAT_WORDS)})|(?P<weak>{trie_pattern(sorted(_WEAK_FORMS))})"
-    r"|(?P<look>[oil]{2,4}|(?<=\+)[oil]))(?![a-z0-9])"
+# "double"/"triple" and their kin, and short words made only of lookalikes ("Olll", "lO", the "l" of "+l 2l2").
+_REPEAT_OR_LOOK = re.compile(
+    rf"(?<![a-z0-9])(?=[dtbo il])(?:(?P<repeat>{words_pattern(REPEAT_WORDS)})|(?P<look>[oil]{{2,4}}|(?<=\+)[oil]))(?![a-z0-9])"
 )
-_DIGIT_RUN = re.compile(r"[oilsz]*[0-9][0-9oilsz]*")
+# Starts at a digit so `re` can skip to digits; lookalikes before the first digit are added in _raw_units.
+_DIGIT_RUN = re.compile(r"[0-9][0-9oilsz]*")
 _PLURAL = re.compile(r"0s$")  # "90s", "1990s", "20s": a decade or an age group, not a 5
 _LOOKALIKES = str.maketrans({"o": "0", "i": "1", "l": "1", "s": "5", "z": "2"})
 _SEPARATOR_CHARS = r"\s.\-\u2010-\u2015/\\()\[\]{}_,:;*+~|=#@!?'\u2022\u00b7"
@@ -103,26 +104,33 @@ def digit_units(folded: str) -> list[DigitUnit]:
 def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
     """(start, end, kind, payload) in text order: 'word' and 'weak-word' (piece values), 'repeat' (count), 'weak' and 'run' (digits)."""
     words = []
+    weak = []
     for match in _WORD_TOKEN.finditer(folded):
         token = match.group()
-        if token.isdigit() or token.replace(" ", "").replace("-", "") in _WEAK_KEYS:
-            continue  # digits alone are a run; a weak form alone is a weak unit
-        if (pieces := _pieces(token)) is not None:
+        if token.isdigit():
+            continue  # digits alone are a run
+        key = token.replace(" ", "").replace("-", "")
+        if key in _WEAK_KEYS:
+            weak.append((match.start(), match.end(), "weak-word", [_VALUES[key]]))
+        elif (pieces := _pieces(key)) is not None:
             words.append((match.start(), match.end(), "word", pieces))
-    items = list(words)
-    for match in _OTHER_WORD.finditer(folded):
+    items = words + weak
+    words += weak
+    words.sort()
+    for match in _REPEAT_OR_LOOK.finditer(folded):
         if _inside(match.start(), words):
             continue
         if match.group("repeat"):
             items.append((match.start(), match.end(), "repeat", REPEAT_WORDS[match.group("repeat")]))
-        elif match.group("weak"):
-            items.append((match.start(), match.end(), "weak-word", [_VALUES[match.group("weak")]]))
         else:
             items.append((match.start(), match.end(), "weak", match.group("look").translate(_LOOKALIKES)))
     for match in _DIGIT_RUN.finditer(folded):
         if _inside(match.start(), words):
             continue
-        start, end = _trim_lookalikes(folded, *match.span())
+        start, end = match.span()
+        while start > 0 and folded[start - 1] in "oilsz":
+            start -= 1
+        start, end = _trim_lookalikes(folded, start, end)
         if _PLURAL.search(folded, start, end):
             end -= 1
         run = folded[start:end]
@@ -155,9 +163,8 @@ def _inside(position: int, words: list[tuple]) -> bool:
     return lo < len(words) and words[lo][0] <= position
 
 
-def _pieces(token: str) -> list[int | str] | None:
-    """Values of the number forms and digit runs a word token is made of, in order."""
-    key = token.replace(" ", "").replace("-", "")
+def _pieces(key: str) -> list[int | str] | None:
+    """Values of the number forms and digit runs a word token (without spaces and hyphens) is made of, in order."""
     value = _VALUES.get(key)
     if value is not None:
         return [value]
@@ -327,7 +334,6 @@ def phone_like_spans(folded: str) -> list[tuple[int, int]]:
 
 def is_number_token(word: str) -> bool:
     """Whether a folded word is a number: digits with lookalikes, number words in any supported language, or both glued."""
-    if _DIGIT_RUN.fullmatch(word) or _OTHER_WORD.fullmatch(word):
+    if _DIGIT_RUN.fullmatch(word.lstrip("oilsz")) or _REPEAT_OR_LOOK.fullmatch(word):
         return True
-    match = _WORD_TOKEN.fullmatch(word)
-    return match is not None and _pieces(word) is not None
+    return _WORD_TOKEN.fullmatch(word) is not None and _pieces(word.replace("-", "")) is not None

@@ -62,10 +62,11 @@ _LINK_HANDLE = re.compile(
     rf"(?:\bhttps?://)?(?:www\.)?(?:{'|'.join(f'(?P<{p}>{w})' for p, w in _PLATFORM_LINKS.items())})"
     rf"(?P<name>\+?{_NAME})"
 )
+_LINK_HINT = re.compile(r"\.(?:me|com)/")  # every platform link has one; the link pattern is slow to scan
 _BARE_HANDLE = re.compile(rf"(?<![\w.@])@(?P<name>{_NAME})(?![\w@])")
 _PHONE_PLATFORMS = {"whatsapp", "signal", "telegram"}
 _PHONE_KEYWORD = re.compile(
-    rf"\b(?:{'|'.join(f'(?P<{p}>{_PLATFORM_WORDS[p]})' for p in sorted(_PHONE_PLATFORMS))})\b"
+    rf"\b(?=[{''.join(sorted({w[0] for p in _PHONE_PLATFORMS for w in _PLATFORM_WORDS[p].split('|')}))}])(?:{'|'.join(f'(?P<{p}>{_PLATFORM_WORDS[p]})' for p in sorted(_PHONE_PLATFORMS))})\b"
 )
 _PHONE_AFTER_KEYWORD = 16  # characters between a platform word and the phone it names ("WhatsApp me at ")
 
@@ -118,7 +119,7 @@ def find_handles(text: str, folded: FoldedText, phones: list[Contact], taken: li
             found.append(
                 Contact("handle", text[span[0] : span[1]], f"{_platform(keyword)}:{phone.normalised}", span, phone.placeholder)
             )
-    for match in _LINK_HANDLE.finditer(ftext) if "/" in ftext else ():
+    for match in _LINK_HANDLE.finditer(ftext) if _LINK_HINT.search(ftext) else ():
         platform = _platform(match)
         name = match.group("name")
         if name.lstrip("+").isdigit() and platform in _PHONE_PLATFORMS:

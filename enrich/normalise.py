@@ -169,8 +169,8 @@ def fold_identifiers(text: str) -> FoldedText:
     For identifier extraction only; `normalise_text` (MinHash, comparison) does not use it.
     """
     folded = fold_with_offsets(text)
-    if folded.origins is None:
-        return folded  # ASCII input has no other script
+    if folded.text.isascii():
+        return folded  # no letter of another script left (emoji became spaces)
     table, pattern = _confusables()
     if not pattern.search(folded.text):
         return folded

@@ -214,8 +214,8 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
     weak_after = [bool(WEAK_UNIT_AFTER.match(ftext, u.end, u.end + 6)) for u in chain]
     pluses = [has_plus(ftext, u.start) is not None for u in chain]
     cued: bool | None = None  # computed when a possible-only number needs it
-    # (i, j, number or bare digits, valid): a phone from unit i to unit j.
-    candidates: list[tuple[int, int, phonenumbers.PhoneNumber | str, bool]] = []
+    # (i, j, number or bare digits, valid or None when not asked yet): a phone from unit i to unit j.
+    candidates: list[tuple[int, int, phonenumbers.PhoneNumber | str, bool | None]] = []
     last = len(chain) - 1
     i = 0
     while i <= last:
@@ -246,15 +246,15 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
             number = _parse(digits, pluses[i], region)
             if number is None:
                 continue
-            valid = _valid(digits, pluses[i], region)
-            if not valid:
-                if needs_validity:
-                    continue
-                if not _is_placeholder_national(str(number.national_number)):
-                    if cued is None:
-                        cued = _cued(ftext, chain[0].start, chain[-1].end)
-                    if not cued:
-                        continue
+            # Validity costs ~35 us: a number the text announces ("call", "Tel:") needs it only to
+            # settle overlaps; others must be valid (or a placeholder, which is never evidence).
+            if cued is None:
+                cued = _cued(ftext, chain[0].start, chain[-1].end)
+            valid = _valid(digits, pluses[i], region) if needs_validity or not cued or j < last else None
+            if valid is False and (
+                needs_validity or not (cued or _is_placeholder_national(str(number.national_number)))
+            ):
+                continue
             candidates.append((i, j, number, valid))
             # A valid number from unit i wins over anything starting inside it: skip past it.
             if j < last and valid:
@@ -269,6 +269,8 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
         if 9 <= len(digits) <= MAX_DIGITS and (len(set(digits)) == 1 or _is_straight_run(digits)):
             candidates.append((0, last, digits, False))
     if len(candidates) > 1:  # overlaps are settled by validity, then length, then position
+        candidates = [c if c[3] is not None or isinstance(c[2], str) else (*c[:3], phonenumbers.is_valid_number(c[2]))
+                      for c in candidates]
         candidates.sort(key=lambda c: (not c[3], c[0] - c[1], c[0]))
     taken = [False] * len(chain)
     contacts: list[Contact] = []
