@@ -95,6 +95,21 @@ PHONE_CUES = {
            "scrie-mi", "mesaj"),
 }
 
+# Words that announce some other number: a reference, an order, a tax or person id, a post code.
+# A number right after one of them is no phone, even when phonenumbers calls it valid.
+NOT_PHONE_CUES = {
+    "en": ("ref", "reference", "order", "invoice", "id", "zip", "zipcode", "postcode", "iban", "account", "acct",
+           "serial", "tracking", "isbn", "sku", "item", "lot", "ticket", "vin", "ssn"),
+    "es": ("pedido", "ref", "referencia", "factura", "codigo", "cod", "cp", "dni", "nie", "nif", "cif", "cuenta",
+           "expediente"),
+    "pt": ("pedido", "ref", "referencia", "codigo", "cod", "cep", "nif", "cpf", "cnpj", "fatura", "conta", "rg"),
+    "fr": ("ref", "reference", "commande", "facture", "siret", "siren", "code", "compte", "dossier"),
+    "it": ("codice", "cod", "ordine", "rif", "riferimento", "fattura", "cf", "iva", "piva", "cap", "conto", "pratica"),
+    "de": ("bestellnummer", "kundennummer", "artikelnummer", "rechnungsnummer", "artikel", "artikel nr", "ust", "plz",
+           "iban", "konto", "aktenzeichen", "auftragsnummer"),
+    "ro": ("cod", "comanda", "factura", "cnp", "cui", "iban", "cont", "referinta"),
+}
+
 _WEAK_MIN_ZIPF = 4.0
 _WEAK_WITHIN_ZIPF = 1.0
 """A one-word number form is weak when, in a language it is no number in, it is an ordinary word at

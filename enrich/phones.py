@@ -44,7 +44,7 @@ from enrich.digit_runs import (
     number_bounds,
 )
 from enrich.normalise import FoldedText, fold_identifiers
-from enrich.number_words import PHONE_CUES, words_pattern
+from enrich.number_words import NOT_PHONE_CUES, PHONE_CUES, words_pattern
 
 @lru_cache(maxsize=512)
 def _national_lengths(region: str) -> tuple[frozenset[int], str, str]:
@@ -207,6 +207,8 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
     total = sum(len(u.digits) for u in chain)
     if total < MIN_DIGITS:
         return []
+    if _other_number(ftext, chain[0].start):
+        return []  # "pedido 512 345 678", "Artikel-Nr. 4711...": another kind of number
     dated = date_units(ftext, chain)
     # Per-unit facts, computed once: may a number start here, what follows each unit, is it after a '+'?
     starts = [not CURRENCY_BEFORE.search(ftext, max(0, u.start - 6), u.start) for u in chain]
@@ -285,8 +287,20 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
 
 _CUE = re.compile(rf"(?<![a-z])(?:{words_pattern(sorted({c for cues in PHONE_CUES.values() for c in cues}))})(?![a-z])")
 _CUE_WINDOW = 48  # folded characters before a number searched for a phone idiom
+_NOT_A_PHONE = re.compile(
+    rf"(?<![a-z])(?:{words_pattern(sorted({c for cues in NOT_PHONE_CUES.values() for c in cues}))})(?![a-z])"
+    r"[^a-z0-9¶]{0,6}(?:n[or]?\.?|no\.|num\.?|#)?[^a-z0-9¶]{0,4}$"
+)
+_NOT_A_PHONE_WINDOW = 24
 _ALONE_BEFORE = re.compile(r"(?:^|[\n¶])[^a-z0-9\n¶]*$")
 _ALONE_AFTER = re.compile(r"[^a-z0-9\n¶]*(?:$|[\n¶])")
+
+
+def _other_number(ftext: str, start: int) -> bool:
+    """Whether a word right before `start` announces another kind of number (order, reference, tax id),
+    and no phone idiom comes just before that word ("WhatsApp ID: ...", "Tel.-Nr.")."""
+    found = _NOT_A_PHONE.search(ftext, max(0, start - _NOT_A_PHONE_WINDOW), start)
+    return found is not None and not _CUE.search(ftext, max(0, found.start() - 16), found.start())
 
 
 def _cued(ftext: str, start: int, end: int) -> bool:

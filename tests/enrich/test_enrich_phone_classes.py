@@ -175,3 +175,13 @@ def test_sept_between_a_day_and_a_year_is_september():
 
 def test_sept_among_number_words_is_seven():
     assert _phones("tel zéro sept, quatre-vingt-un, vingt-deux, quatre-vingt-dix, quarante-trois", "FR") == ["+33781229043"]
+
+
+@pytest.mark.parametrize(("text", "country"), [("pedido 512 345 678 enviado", "ES"), ("Artikel-Nr. 471108154242", "DE"),
+                                               ("CPF 123.456.789-09", "BR")])
+def test_number_after_an_order_reference_or_id_word_is_not_a_phone(text, country):
+    assert _phones(text, country) == []
+
+
+def test_id_word_after_a_platform_still_announces_a_phone():
+    assert _phones("WhatsApp ID: 612 345 678", "ES") == ["+34612345678"]
