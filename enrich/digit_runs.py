@@ -20,9 +20,20 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from enrich.number_words import CONNECTORS, FILLERS, REPEAT_WORDS, number_forms, split_glued, trie_pattern, words_pattern
+from enrich.number_words import (
+    CONNECTORS,
+    FILLERS,
+    LANGUAGES,
+    REPEAT_WORDS,
+    number_forms,
+    split_glued,
+    trie_pattern,
+    words_pattern,
+)
+from enrich.word_frequency import is_common
 
 _VALUES, _STRONG_FORMS, _WEAK_FORMS = number_forms()
+_ORDINARY_MIN_ZIPF = 3.0  # wordfreq Zipf: once per million words
 _WEAK_KEYS = frozenset(w.replace(" ", "") for w in _WEAK_FORMS)
 # A token of number words and digits; pure digit tokens are left to _DIGIT_RUN.
 # Weak forms count inside a glued token that has a digit or another number word ("7oh2", "1dos3").
@@ -112,7 +123,7 @@ def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
         key = token.replace(" ", "").replace("-", "")
         if key in _WEAK_KEYS:
             weak.append((match.start(), match.end(), "weak-word", [_VALUES[key]]))
-        elif (pieces := _pieces(key)) is not None:
+        elif (pieces := _pieces(key)) is not None and not _is_ordinary_word(key, pieces):
             words.append((match.start(), match.end(), "word", pieces))
     items = words + weak
     words += weak
@@ -172,6 +183,12 @@ def _pieces(key: str) -> list[int | str] | None:
     if parts is None:
         return None
     return [part if part.isdigit() else _VALUES[part] for part in parts]
+
+
+def _is_ordinary_word(key: str, pieces: list[int | str]) -> bool:
+    """A glued run of number forms that is itself a common word is that word: German "seiten"
+    (pages) is not "sei"+"ten", Italian "ottone" (brass) not "otto"+"one"."""
+    return len(pieces) > 1 and key.isalpha() and is_common(key, LANGUAGES, _ORDINARY_MIN_ZIPF)
 
 
 def _compose_values(pieces: list[int | str]) -> list[int | str]:

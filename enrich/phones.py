@@ -171,9 +171,12 @@ def extract_phones(text: str, country: str | None, folded: FoldedText | None = N
         fields_end = ftext.find("¶", chains[tail][-1].end)
         if not _CUE.search(ftext, fields_start, fields_end if fields_end >= 0 else len(ftext)):
             continue
-        joined = _split_phone(text, folded, chains[head], chains[tail], region, valid_only=True)
-        if joined is not None:
-            found[head] = [joined]
+        # The title may end in words that read as digits before the number ("Fată nouă 0766 204").
+        for first in range(len(chains[head])):
+            joined = _split_phone(text, folded, chains[head][first:], chains[tail], region, valid_only=True)
+            if joined is not None:
+                found[head] = [joined]
+                break
     return sorted((contact for contacts in found for contact in contacts), key=lambda c: c.span)
 
 

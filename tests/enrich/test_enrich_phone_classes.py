@@ -185,3 +185,12 @@ def test_number_after_an_order_reference_or_id_word_is_not_a_phone(text, country
 
 def test_id_word_after_a_platform_still_announces_a_phone():
     assert _phones("WhatsApp ID: 612 345 678", "ES") == ["+34612345678"]
+
+
+def test_glued_number_forms_that_spell_a_common_word_are_that_word():
+    assert _phones("siehe Seiten 2301-2345", "DE") == []  # not "sei"+"ten" = 6 10
+
+
+def test_number_word_ending_the_title_is_left_out_of_a_split_number():
+    contacts = extract_ad_contacts({"title": "Fată nouă 0753 219", "body": "844 sună-mă"}, "RO")
+    assert [c.normalised for c in contacts if c.kind == "phone"] == ["+40753219844"]
