@@ -40,7 +40,7 @@ _WEAK_KEYS = frozenset(w.replace(" ", "") for w in _WEAK_FORMS)
 _WORD_TOKEN = re.compile(rf"(?<![a-z0-9])(?:{trie_pattern(sorted(_STRONG_FORMS | _WEAK_FORMS))}|[0-9])+(?![a-z0-9])")
 # "double"/"triple" and their kin, and short words made only of lookalikes ("Olll", "lO", the "l" of "+l 2l2").
 _REPEAT_OR_LOOK = re.compile(
-    rf"(?<![a-z0-9])(?=[dtbo il])(?:(?P<repeat>{words_pattern(REPEAT_WORDS)})|(?P<look>[oil]{{2,4}}|(?<=\+)[oil]))(?![a-z0-9])"
+    rf"(?<![a-z0-9])(?=[dtoil])(?:(?P<repeat>{words_pattern(REPEAT_WORDS)})|(?P<look>[oil]{{2,4}}|(?<=\+)[oil]))(?![a-z0-9])"
 )
 # Starts at a digit so `re` can skip to digits; lookalikes before the first digit are added in _raw_units.
 _DIGIT_RUN = re.compile(r"[0-9][0-9oilsz]*")
@@ -126,8 +126,7 @@ def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
         elif (pieces := _pieces(key)) is not None and not _is_ordinary_word(key, pieces):
             words.append((match.start(), match.end(), "word", pieces))
     items = words + weak
-    words += weak
-    words.sort()
+    words = sorted(words + weak, key=lambda item: item[0])  # disjoint spans, for _inside
     for match in _REPEAT_OR_LOOK.finditer(folded):
         if _inside(match.start(), words):
             continue
@@ -294,11 +293,14 @@ def is_repetition(units: list[DigitUnit]) -> bool:
 
 
 def is_price_list(units: list[DigitUnit]) -> bool:
-    """Three or more round amounts in rising order ("100 150 200 250"): a rate card, not a phone."""
+    """Three or more round amounts in rising order ("100 150 200 250", "50 75 100"): a rate card, not a phone.
+
+    Round: a multiple of ten, or of five below a hundred; "415 705 1110" is a phone.
+    """
     if len(units) < 3:
         return False
     values = [u.digits for u in units]
-    if not all(2 <= len(v) <= 4 and v[0] != "0" and v[-1] in "05" for v in values):
+    if not all(2 <= len(v) <= 4 and v[0] != "0" and (v[-1] == "0" or (len(v) == 2 and v[-1] == "5")) for v in values):
         return False
     numbers = [int(v) for v in values]
     return all(a < b for a, b in zip(numbers, numbers[1:]))

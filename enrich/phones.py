@@ -1,21 +1,30 @@
 """Phone numbers in ad text, including the obfuscations controllers use to dodge filters.
 
-Recognised forms (all after `fold_with_offsets`, so case, emoji digits and fullwidth digits are
-already plain): digit runs with any separators ("555.123-4567", "(555) 123 4567", "555/123/4567"),
-digits as words ("five five five ...", glued "fivefivefive", "double five", "triple seven", "oh"
-and "zero"), letter lookalikes inside digit runs ("5O5", "l23", "I" for 1), numbers split by a
-filler word ("555 12.. then 34 567"), with or without a country code.
+Recognised forms (all after `fold_identifiers`, so case, emoji and fullwidth digits, accents and
+look-alike letters of other scripts are already plain): digit runs with any separators, long runs
+of them too ("555.123-4567", "(555) 123 4567", "555@123!4567", "555 - - - 123"); digits as words in
+English, Spanish, Portuguese, French, Italian, German and Romanian, with tens, teens, hundreds and
+thousands ("seis cinco cero", "noventa y ocho", "quatre-vingt-dix-huit", "achtundneunzig",
+"novecientos doce"), "double"/"doble"/"doppio"/... and the homophones "for", "to", "ate", "oh", "o"
+(`enrich.number_words`); digit words glued to digits ("six02", "5ONE8"); lookalikes in digit runs
+("5O5", "l23", S for 5, Z for 2, Cyrillic/Greek O and I, "Ø"); a number glued to the word after it
+("...5809Roses"); numbers split by a filler word ("555 12.. then 34 567", "y luego"), with or without
+a country code.
 
 Method: `enrich.digit_runs` cuts the text into digit units and chains; within each chain the
 sub-chains that `phonenumbers` accepts for the ad's country become phones, valid numbers first, then
-the longest. Precision guards: a unit right after a currency sign or right before a unit word
-("150$", "22yo", "5ft", the 5 of "5'6") cannot start or end a phone; date- and time-shaped units are
-never part of one; only numbers `phonenumbers` calls possible with a full national length (not
-"local only") count. A number cut in two with ellipses across the ad is joined (`extract_phones`).
+the longest. Precision guards: a number phonenumbers calls possible but not valid counts only after
+a phone idiom in any supported language ("call", "llámame", "ligue", "appelle-moi", "chiamami",
+"ruf an", "sună"), alone on its line, or as a placeholder; a weak unit ("for", "un", "o") or a word
+that can be a unit ("in", "h", "x", a quote) at a number's edge needs a valid number; money, age
+and weight words end no number; a unit right after a currency sign starts none; dates, times, page
+ranges, repeated ages ("23 23 23 23"), rising round amounts (rate cards) and numbers after an
+order/reference/id word ("pedido", "Kundennummer") are not phones. A number cut in two is joined:
+with ellipses anywhere in the ad, or across the end of one field and the start of the next when
+the joined number is valid and the ad speaks of calling (`extract_phones`).
 
-Measured (`bench/enrich_quality.py --world <20k-ad demo world, seed 11>`): 17,188 phones in nine
-countries, every obfuscation the generator has (words, letters, separators, emoji, split):
-precision 1.000, recall 1.000; every placeholder phone found and flagged.
+Measured: `bench/phone_suite.py` (the obfuscation suite of tests/enrich/phone_cases, every class in
+every language) and `bench/enrich_quality.py --world DIR` (a demo world's truth).
 """
 
 from __future__ import annotations

@@ -164,6 +164,12 @@ def test_rising_round_amounts_are_a_price_list(text):
     assert extract_phones(text, "DE") == []
 
 
+@pytest.mark.parametrize(("text", "country", "e164"), [("Tel: (415) 705-1110", "US", "+14157051110"),
+                                                       ("Mob: 320 495 4165", "IT", "+393204954165")])
+def test_phone_whose_groups_end_in_five_or_zero_is_no_price_list(text, country, e164):
+    assert _phones(text, country) == [e164]
+
+
 @pytest.mark.parametrize("text", ["voir pages 1201-1248", "págs. 3401-3455 del informe", "siehe S. 1203-1250"])
 def test_page_range_is_not_a_phone(text):
     assert _phones(text, "DE") == []
