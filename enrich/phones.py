@@ -224,7 +224,7 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
     dated = date_units(ftext, chain)
     # Per-unit facts, computed once: may a number start here, what follows each unit, is it after a '+'?
     starts = [not CURRENCY_BEFORE.search(ftext, max(0, u.start - 6), u.start) for u in chain]
-    strong_after = [bool(STRONG_UNIT_AFTER.match(ftext, u.end, u.end + 10)) for u in chain]
+    strong_after = [_strong_after(ftext, u) for u in chain]
     weak_after = [bool(WEAK_UNIT_AFTER.match(ftext, u.end, u.end + 6)) for u in chain]
     pluses = [has_plus(ftext, u.start) is not None for u in chain]
     cued: bool | None = None  # computed when a possible-only number needs it
@@ -244,8 +244,8 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
             if len(digits) < MIN_DIGITS or not starts[i]:
                 continue
             # A quantity (money, age, weight) cannot end a number; a complete valid number whose
-            # last group is long may still touch a word ("...5809Roses").
-            if strong_after[j] and (j == i or len(chain[j].digits) < 3):
+            # last group is long may still run into a word that lost its space ("...5809Roses").
+            if strong_after[j] and (strong_after[j] == "spaced" or j == i or len(chain[j].digits) < 3):
                 continue
             units = chain[i : j + 1]
             if is_repetition(units) or is_price_list(units) or is_page_range(ftext, units):
@@ -306,6 +306,13 @@ _NOT_A_PHONE = re.compile(
 _NOT_A_PHONE_WINDOW = 24
 _ALONE_BEFORE = re.compile(r"(?:^|[\n¶])[^a-z0-9\n¶]*$")
 _ALONE_AFTER = re.compile(r"[^a-z0-9\n¶]*(?:$|[\n¶])")
+
+
+def _strong_after(ftext: str, unit: DigitUnit) -> str:
+    """'spaced' or 'glued' when a money, age or weight word follows the unit ("491 EUR", "5809Roses"), else ''."""
+    if not STRONG_UNIT_AFTER.match(ftext, unit.end, unit.end + 10):
+        return ""
+    return "glued" if unit.end < len(ftext) and ftext[unit.end].isalpha() else "spaced"
 
 
 def _other_number(ftext: str, start: int) -> bool:

@@ -106,6 +106,10 @@ def test_word_that_can_be_a_unit_does_not_drop_a_complete_valid_number(after):
     assert _phones(f'call "617 201 4567 {after}', "US") == ["+16172014567"]
 
 
+def test_spaced_money_word_after_a_number_makes_it_an_amount():
+    assert _phones("d3p0517 491 EUR, bills included", "DE") == []
+
+
 def test_unit_word_still_makes_a_short_group_a_quantity():
     assert _phones("call 617 201 45 67 yo", "US") == []
 
