@@ -67,6 +67,7 @@ WEAK_UNIT_AFTER = re.compile(
     r"\s*(?:['\"]|(?:k|h|hh|m|in|dd|[a-h]{1,3}|am|pm|st|nd|rd|th|x|er|re|e|eme|ieme|o|a|lea|te|ten)\b)"
 )
 _DATE_GAP = re.compile(r"^\s*[./\-]\s*$")
+_RATE_STEP = 5  # a rate card's next amount is at most this many times the one before
 _PAGE_CUE = re.compile(r"(?:\b(?:pp?|pages?|pag|pags|paginas?|pagini|seiten?|s)\.?\s*)$")
 MIN_DIGITS, MAX_DIGITS = 7, 15
 """Digits in the shortest and longest phone numbers we look for (E.164 allows at most 15)."""
@@ -293,9 +294,10 @@ def is_repetition(units: list[DigitUnit]) -> bool:
 
 
 def is_price_list(units: list[DigitUnit]) -> bool:
-    """Three or more round amounts in rising order ("100 150 200 250", "50 75 100"): a rate card, not a phone.
+    """Three or more round amounts rising in modest steps ("100 150 200 250", "50 75 100", "150 300 1000"): a rate card.
 
-    Round: a multiple of ten, or of five below a hundred; "415 705 1110" is a phone.
+    Round: a multiple of ten, or of five below a hundred; a step: at most five times the amount
+    before. "415 705 1110" (not round) and "320 340 7450" (a leap) are phones.
     """
     if len(units) < 3:
         return False
@@ -303,7 +305,7 @@ def is_price_list(units: list[DigitUnit]) -> bool:
     if not all(2 <= len(v) <= 4 and v[0] != "0" and (v[-1] == "0" or (len(v) == 2 and v[-1] == "5")) for v in values):
         return False
     numbers = [int(v) for v in values]
-    return all(a < b for a, b in zip(numbers, numbers[1:]))
+    return all(a < b <= a * _RATE_STEP for a, b in zip(numbers, numbers[1:]))
 
 
 def is_page_range(folded: str, units: list[DigitUnit]) -> bool:

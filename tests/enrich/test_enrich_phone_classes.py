@@ -169,7 +169,8 @@ def test_rising_round_amounts_are_a_price_list(text):
 
 
 @pytest.mark.parametrize(("text", "country", "e164"), [("Tel: (415) 705-1110", "US", "+14157051110"),
-                                                       ("Mob: 320 495 4165", "IT", "+393204954165")])
+                                                       ("Mob: 320 495 4165", "IT", "+393204954165"),
+                                                       ("WhatsApp: 320 340 7450", "IT", "+393203407450")])
 def test_phone_whose_groups_end_in_five_or_zero_is_no_price_list(text, country, e164):
     assert _phones(text, country) == [e164]
 
