@@ -18,6 +18,7 @@ Works on folded text (`fold_with_offsets` or `fold_identifiers`): lower case, em
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from enrich.number_words import (
@@ -32,12 +33,23 @@ from enrich.number_words import (
 )
 from enrich.word_frequency import is_common
 
-_VALUES, _STRONG_FORMS, _WEAK_FORMS = number_forms()
 _ORDINARY_MIN_ZIPF = 3.0  # wordfreq Zipf: once per million words
-_WEAK_KEYS = frozenset(w.replace(" ", "") for w in _WEAK_FORMS)
-# A token of number words and digits; pure digit tokens are left to _DIGIT_RUN.
-# Weak forms count inside a glued token that has a digit or another number word ("7oh2", "1dos3").
-_WORD_TOKEN = re.compile(rf"(?<![a-z0-9])(?:{trie_pattern(sorted(_STRONG_FORMS | _WEAK_FORMS))}|[0-9])+(?![a-z0-9])")
+
+
+class _Lexicon(NamedTuple):
+    values: dict[str, int]  # number form without spaces -> value
+    weak_keys: frozenset[str]  # weak forms without spaces
+    word_token: re.Pattern[str]  # a token of number forms and digits (pure digits are left to _DIGIT_RUN)
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    """Built on first use (~0.5 s: num2words, wordfreq, a regex of ~900 forms), so importing stays cheap."""
+    values, strong, weak = number_forms()
+    # Weak forms count inside a glued token that has a digit or another number word ("7oh2", "1dos3").
+    token = re.compile(rf"(?<![a-z0-9])(?:{trie_pattern(sorted(strong | weak))}|[0-9])+(?![a-z0-9])")
+    return _Lexicon(values, frozenset(w.replace(" ", "") for w in weak), token)
+
 # "double"/"triple" and their kin, and short words made only of lookalikes ("Olll", "lO", the "l" of "+l 2l2").
 _REPEAT_OR_LOOK = re.compile(
     rf"(?<![a-z0-9])(?=[dtoil])(?:(?P<repeat>{words_pattern(REPEAT_WORDS)})|(?P<look>[oil]{{2,4}}|(?<=\+)[oil]))(?![a-z0-9])"
@@ -115,15 +127,16 @@ def digit_units(folded: str) -> list[DigitUnit]:
 
 def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
     """(start, end, kind, payload) in text order: 'word' and 'weak-word' (piece values), 'repeat' (count), 'weak' and 'run' (digits)."""
+    lexicon = _lexicon()
     words = []
     weak = []
-    for match in _WORD_TOKEN.finditer(folded):
+    for match in lexicon.word_token.finditer(folded):
         token = match.group()
         if token.isdigit():
             continue  # digits alone are a run
         key = token.replace(" ", "").replace("-", "")
-        if key in _WEAK_KEYS:
-            weak.append((match.start(), match.end(), "weak-word", [_VALUES[key]]))
+        if key in lexicon.weak_keys:
+            weak.append((match.start(), match.end(), "weak-word", [lexicon.values[key]]))
         elif (pieces := _pieces(key)) is not None and not _is_ordinary_word(key, pieces):
             words.append((match.start(), match.end(), "word", pieces))
     items = words + weak
@@ -176,13 +189,14 @@ def _inside(position: int, words: list[tuple]) -> bool:
 
 def _pieces(key: str) -> list[int | str] | None:
     """Values of the number forms and digit runs a word token (without spaces and hyphens) is made of, in order."""
-    value = _VALUES.get(key)
+    values = _lexicon().values
+    value = values.get(key)
     if value is not None:
         return [value]
     parts = split_glued(key)
     if parts is None:
         return None
-    return [part if part.isdigit() else _VALUES[part] for part in parts]
+    return [part if part.isdigit() else values[part] for part in parts]
 
 
 def _is_ordinary_word(key: str, pieces: list[int | str]) -> bool:
@@ -357,4 +371,4 @@ def is_number_token(word: str) -> bool:
     """Whether a folded word is a number: digits with lookalikes, number words in any supported language, or both glued."""
     if _DIGIT_RUN.fullmatch(word.lstrip("oilsz")) or _REPEAT_OR_LOOK.fullmatch(word):
         return True
-    return _WORD_TOKEN.fullmatch(word) is not None and _pieces(word.replace("-", "")) is not None
+    return _lexicon().word_token.fullmatch(word) is not None and _pieces(word.replace("-", "")) is not None

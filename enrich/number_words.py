@@ -239,7 +239,9 @@ def trie_pattern(words: list[str]) -> str:
 
     def emit(node: dict) -> str:
         branches = []
-        for char in sorted((c for c in node if c), key=lambda c: -_depth(node[c])):
+        # Siblings start with different characters, so their order does not matter; a longer form
+        # wins over its prefix because the optional group below is greedy.
+        for char in sorted(c for c in node if c):
             branches.append(("[ \\-]?" if char == " " else re.escape(char)) + emit(node[char]))
         ends = "" in node
         if not branches:
@@ -250,10 +252,6 @@ def trie_pattern(words: list[str]) -> str:
         return body
 
     return emit(trie)
-
-
-def _depth(node: dict) -> int:
-    return 1 + max((_depth(child) for child in node.values()), default=0)
 
 
 def words_pattern(words: list[str] | tuple[str, ...] | frozenset[str]) -> str:

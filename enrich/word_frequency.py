@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import wordfreq
-
 
 @lru_cache(maxsize=65_536)
 def zipf(word: str, lang: str) -> float:
     """Zipf frequency of a folded word in `lang` (0 when unseen; 6 = once per thousand words)."""
+    import wordfreq  # ~0.3 s to import (langcodes, ftfy): only once a frequency is asked for
+
     return wordfreq.zipf_frequency(word, lang, wordlist="small")
 
 
