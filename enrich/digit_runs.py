@@ -31,6 +31,7 @@ from enrich.number_words import (
     trie_pattern,
     words_pattern,
 )
+from enrich.normalise import deleet
 from enrich.word_frequency import is_common
 
 _ORDINARY_MIN_ZIPF = 3.0  # wordfreq Zipf: once per million words
@@ -168,11 +169,22 @@ def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
             or (glued_before and glued_after)
             or ((glued_before or glued_after) and not run.isdigit())
             or (glued_after and len(run) < 3)
+            or ((glued_before or glued_after) and _is_leet_word(folded, start, end))
         ):
             continue
         items.append((start, end, "run", run.translate(_LOOKALIKES)))
     items.sort(key=lambda item: item[0])
     return items
+
+
+def _is_leet_word(folded: str, start: int, end: int) -> bool:
+    """Whether the word a digit run is glued to reads, digits as letters, as a common word ("h057355" is "hostess")."""
+    while start > 0 and folded[start - 1].isalnum():
+        start -= 1
+    while end < len(folded) and folded[end].isalnum():
+        end += 1
+    word = deleet(folded[start:end])
+    return word.isalpha() and is_common(word, LANGUAGES, _ORDINARY_MIN_ZIPF)
 
 
 def _inside(position: int, words: list[tuple]) -> bool:

@@ -194,6 +194,11 @@ _LOOKALIKE_DIGITS = str.maketrans({"o": "0", "i": "1", "l": "1"})
 _INNER_BANG = re.compile(r"(?<=[a-z])!(?=[a-z])")
 
 
+def deleet(word: str) -> str:
+    """A word with leet digits read as letters ("h057355" -> "hostess", "d3p0517" -> "deposit")."""
+    return word.translate(_LEET)
+
+
 def _deleet_token(token: str) -> str:
     """Map leetspeak in a word ("s3xy" -> "sexy", "c0575" -> "costs"); leave numbers and identifiers alone.
 

@@ -110,6 +110,10 @@ def test_spaced_money_word_after_a_number_makes_it_an_amount():
     assert _phones("d3p0517 491 EUR, bills included", "DE") == []
 
 
+def test_digits_of_a_leet_word_are_letters():
+    assert _phones("Looking for h057355 to work", "DE") == []  # "hostess", not 057355 + "to"
+
+
 def test_unit_word_still_makes_a_short_group_a_quantity():
     assert _phones("call 617 201 45 67 yo", "US") == []
 
