@@ -1,6 +1,6 @@
 """Number words in the languages AdWatch reads: English, Spanish, Portuguese, French, Italian, German, Romanian.
 
-The lexicon is generated at import from `num2words` (every number 0-99, the hundreds 100-900 and
+The lexicon is generated on first use from `num2words` (every number 0-99, the hundreds 100-900 and
 the thousands 1000-9000, in each language and regional variant below), folded like ad text
 (lower case, accents off: "dieciséis" -> "dieciseis", "șapte" -> "sapte", "fünf" -> "funf"), so
 spelling rules come from a maintained library, not from a hand list. What num2words does not
@@ -11,6 +11,10 @@ A form may be written spaced, hyphenated or glued ("noventa y ocho", "quatre-vin
 "achtundneunzig", "noventayocho"). A *weak* form is also an ordinary word somewhere ("un",
 "sei", "due", "o", "for", "to"): it counts as a digit only inside a number, never at its edges
 (see `enrich.phones`). Weakness is measured with `wordfreq`, not listed by hand.
+
+Also here, per language: the filler words ads put between the pieces of a number ("y luego"), the
+phone idioms that announce one ("llámame", "ligue", "appelle-moi", "chiamami", "ruf an", "sună")
+and the words that announce another kind of number ("pedido", "Kundennummer", "CNP").
 
 Why num2words and not text2num: text2num (3.1.0) has no Romanian, no "double"/"oh" forms and
 rewrites the text, so the spans of the digits in the original ad would have to be recovered
@@ -51,7 +55,7 @@ _EXTRA_FORMS: dict[str, dict[str, int]] = {
     "pt": {"uma": 1, "duas": 2, "meia": 6},  # feminine; "meia" (half a dozen) is how Brazil says 6 on the phone
     "fr": {"une": 1, "quatre vingt": 80},  # "quatre-vingt" without -s starts 81-99 and is written alone too
     "it": {"un": 1, "una": 1},
-    "de": {"ein": 1, "eine": 1, "zwo": 2, "hundert": 100, "tausend": 1000},  # "zwo": 2 on the phone (not "drei")
+    "de": {"ein": 1, "eine": 1, "zwo": 2, "hundert": 100, "tausend": 1000},  # "zwo": 2 on the phone (never misheard as "drei")
     "ro": {"un": 1, "una": 1, "doua": 2, "douasprezece": 12},  # feminine
 }  # fmt: skip
 
