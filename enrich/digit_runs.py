@@ -283,7 +283,8 @@ def date_units(folded: str, chain: list[DigitUnit]) -> set[int]:
     gaps = [folded[a.end : b.start] for a, b in zip(chain, chain[1:])]
     dated: set[int] = set()
     for i in range(len(chain) - 1):
-        if ":" in gaps[i] and len(chain[i].digits) <= 2 and len(chain[i + 1].digits) == 2:
+        hour, minute = chain[i].digits, chain[i + 1].digits
+        if ":" in gaps[i] and len(hour) <= 2 and len(minute) == 2 and int(hour) <= 24 and int(minute) <= 59:
             dated.update((i, i + 1))
         if i + 2 >= len(chain):
             continue
@@ -303,11 +304,17 @@ def date_units(folded: str, chain: list[DigitUnit]) -> set[int]:
             continue
         if (i > 0 and gaps[i - 1] == inner) or (i + 2 < len(gaps) and gaps[i + 2] == inner):
             continue
-        if (lengths[0] <= 2 and lengths[1] <= 2 and lengths[2] in (2, 4)) or (
-            lengths[0] == 4 and lengths[1] <= 2 and lengths[2] <= 2
+        values = [int(u.digits) for u in chain[i : i + 3]]
+        if (lengths[0] <= 2 and lengths[1] <= 2 and lengths[2] in (2, 4) and _day_month(values[0], values[1])) or (
+            lengths[0] == 4 and lengths[1] <= 2 and lengths[2] <= 2 and _day_month(values[2], values[1])
         ):
             dated.update((i, i + 1, i + 2))
     return dated
+
+
+def _day_month(a: int, b: int) -> bool:
+    """Whether two numbers can be a day and a month in either order ("16/11", "11/16"; "85.62" cannot)."""
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= b <= 31 and 1 <= a <= 12)
 
 
 def is_repetition(units: list[DigitUnit]) -> bool:

@@ -165,6 +165,12 @@ def lexicon() -> dict[str, dict[str, int]]:
                 forms.setdefault(fold(num2words(k, lang=code)), k)
         for form, value in _EXTRA_FORMS[lang].items():
             forms.setdefault(form, value)
+        if lang == "de":  # "fünf" is also typed "fuenf", "zwölf" "zwoelf" (no umlaut on the keyboard)
+            for code in codes:
+                for n in range(100):
+                    written = num2words(n, lang=code).lower()
+                    if any(c in written for c in "äöü"):
+                        forms.setdefault(fold(written.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")), n)
         by_lang[lang] = forms
     return by_lang
 

@@ -182,6 +182,8 @@ def extract_phones(text: str, country: str | None, folded: FoldedText | None = N
             continue
         # The title may end in words that read as digits before the number ("Fată nouă 0766 204").
         for first in range(len(chains[head])):
+            if chains[head][first].weak:
+                continue
             joined = _split_phone(text, folded, chains[head][first:], chains[tail], region, valid_only=True)
             if joined is not None:
                 found[head] = [joined]
@@ -200,6 +202,10 @@ def _split_phone(
 ) -> Contact | None:
     """Head and tail digits read as one number, or None when together they are not a (valid, if asked) phone."""
     ftext = folded.text
+    while len(head) > 1 and head[0].weak:  # "Chiamare il: 347 67...": "il" is no 11 at a number's edge
+        head = head[1:]
+    while len(tail) > 1 and tail[-1].weak:
+        tail = tail[:-1]
     digits = "".join(u.digits for u in head + tail)
     plus = has_plus(ftext, head[0].start) is not None
     if not MIN_DIGITS <= len(digits) <= MAX_DIGITS or (region is None and not plus):

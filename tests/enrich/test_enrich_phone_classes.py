@@ -209,3 +209,17 @@ def test_glued_number_forms_that_spell_a_common_word_are_that_word():
 def test_number_word_ending_the_title_is_left_out_of_a_split_number():
     contacts = extract_ad_contacts({"title": "Fată nouă 0753 219", "body": "844 sună-mă"}, "RO")
     assert [c.normalised for c in contacts if c.kind == "phone"] == ["+40753219844"]
+
+
+def test_groups_that_cannot_be_a_day_and_month_are_no_date():
+    assert _phones("Portable: 0494/76.37.57", "BE") == ["+32494763757"]
+
+
+def test_german_number_words_without_umlauts_are_read():
+    assert _phones("null eins fuenf eins - null acht fuenf fuenf vier null sechs sechs", "DE") == ["+4915108554066"]
+
+
+def test_weak_word_before_the_head_of_a_cut_number_is_left_out():
+    fields = {"body": "Il resto del numero: ...9 3462", "contact_text": "Chiamare il: 347 67... | Telegram: @giulia_mi93"}
+    contacts = extract_ad_contacts(fields, "IT")
+    assert [c.normalised for c in contacts if c.kind == "phone"] == ["+393476793462"]  # not +39 11 347...
