@@ -63,8 +63,10 @@ _SEPARATOR_CHARS = r"\s.\-\u2010-\u2015/\\()\[\]{}_,:;*+~|=#@!?'\u2022\u00b7"
 _SEPARATORS = f"[{_SEPARATOR_CHARS}]"
 _ALL_FILLERS = sorted({f for fillers in FILLERS.values() for f in fillers})
 _JOINING_GAP = re.compile(rf"{_SEPARATORS}{{0,16}}|{_SEPARATORS}{{0,8}}(?:{words_pattern(_ALL_FILLERS)}){_SEPARATORS}{{1,8}}")
+# Between two number words that add up ("novecientos doce", "cento e vinte", "quatre-vingt"): a
+# space, a hyphen or a connector; " - " or " / " separate groups ("trescientos - siete uno tres").
 _COMPOSING_GAP = re.compile(
-    rf"[ \-]*(?:(?:{words_pattern(sorted({c for cs in CONNECTORS.values() for c in cs}))})[ \-]+)?"
+    rf"-| {{1,2}}(?:(?:{words_pattern(sorted({c for cs in CONNECTORS.values() for c in cs}))}) {{1,2}})?"
 )
 _HEIGHT_GAP = re.compile(r"\s*'\s*")
 
@@ -281,10 +283,14 @@ def date_units(folded: str, chain: list[DigitUnit]) -> set[int]:
     written with dashes, not a date followed by more numbers.
     """
     gaps = [folded[a.end : b.start] for a, b in zip(chain, chain[1:])]
+    written = [folded[u.start : u.end].isdigit() for u in chain]  # dates are written in digits, not words
     dated: set[int] = set()
     for i in range(len(chain) - 1):
         hour, minute = chain[i].digits, chain[i + 1].digits
-        if ":" in gaps[i] and len(hour) <= 2 and len(minute) == 2 and int(hour) <= 24 and int(minute) <= 59:
+        if (
+            ":" in gaps[i] and written[i] and written[i + 1]
+            and len(hour) <= 2 and len(minute) == 2 and int(hour) <= 24 and int(minute) <= 59
+        ):
             dated.update((i, i + 1))
         if i + 2 >= len(chain):
             continue
@@ -292,15 +298,15 @@ def date_units(folded: str, chain: list[DigitUnit]) -> set[int]:
         # French "sept" is 7 and also September: between a day and a year it is the month.
         if (
             folded[chain[i + 1].start : chain[i + 1].end] == "sept"
-            and folded[chain[i].start : chain[i].end].isdigit()
-            and folded[chain[i + 2].start : chain[i + 2].end].isdigit()
+            and written[i]
+            and written[i + 2]
             and lengths[0] <= 2
             and lengths[2] in (2, 4)
         ):
             dated.update((i, i + 1, i + 2))
             continue
         inner = gaps[i]
-        if not _DATE_GAP.match(inner) or gaps[i + 1] != inner:
+        if not all(written[i : i + 3]) or not _DATE_GAP.match(inner) or gaps[i + 1] != inner:
             continue
         if (i > 0 and gaps[i - 1] == inner) or (i + 2 < len(gaps) and gaps[i + 2] == inner):
             continue

@@ -154,13 +154,14 @@ def lexicon() -> dict[str, dict[str, int]]:
                 forms.setdefault(fold(num2words(n, lang=code)), n)
             for h in range(100, 1000, 100):
                 forms.setdefault(fold(num2words(h, lang=code)), h)
-                # "ciento" (of "ciento uno"), "cento" (of "cento e um"): the hundred as it starts a longer number.
-                head = fold(num2words(h + 1, lang=code))
-                one = fold(num2words(1, lang=code))
-                if head.endswith(one):
-                    prefix = _strip_connectors(head[: -len(one)].strip(), lang)
-                    if prefix:
-                        forms.setdefault(prefix, h)
+                # The hundred as it starts a longer number: "ciento" (of "ciento uno"), "cento" (of
+                # "cento e um"), Italian "cent" before a vowel (of "centotto", "ottocentottanta").
+                for rest in (1, 8, 80):
+                    longer, tail = fold(num2words(h + rest, lang=code)), fold(num2words(rest, lang=code))
+                    if longer.endswith(tail):
+                        prefix = _strip_connectors(longer[: -len(tail)].strip(), lang)
+                        if prefix:
+                            forms.setdefault(prefix, h)
             for k in range(1000, 10_000, 1000):
                 forms.setdefault(fold(num2words(k, lang=code)), k)
         for form, value in _EXTRA_FORMS[lang].items():

@@ -192,7 +192,7 @@ def extract_phones(text: str, country: str | None, folded: FoldedText | None = N
 
 
 _FIELD_BREAK = re.compile(r"[^a-z0-9¶]*¶[^a-z0-9¶]*")  # fields are joined by "¶" (enrich.identifiers)
-_ELLIPSIS_AFTER = re.compile(r"[\s\-/]*(?:\.{2,}|…)")
+_ELLIPSIS_AFTER = re.compile(r"[\s\-/)\]]*(?:\.{2,}|…)")  # "0151 2...", "(0160) ..."
 _ELLIPSIS_BEFORE = re.compile(r"(?:\.{2,}|…)[\s\-/]*$")
 
 
@@ -234,8 +234,8 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
     weak_after = [bool(WEAK_UNIT_AFTER.match(ftext, u.end, u.end + 6)) for u in chain]
     pluses = [has_plus(ftext, u.start) is not None for u in chain]
     cued: bool | None = None  # computed when a possible-only number needs it
-    # (i, j, number or bare digits, valid or None when not asked yet): a phone from unit i to unit j.
-    candidates: list[tuple[int, int, phonenumbers.PhoneNumber | str, bool | None]] = []
+    # (i, j, number or bare digits, valid or None when not asked yet, starts or ends at a weak unit).
+    candidates: list[tuple[int, int, phonenumbers.PhoneNumber | str, bool | None, bool]] = []
     last = len(chain) - 1
     i = 0
     while i <= last:
@@ -259,7 +259,7 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
             needs_validity = chain[i].weak or chain[j].weak or strong_after[j] or weak_after[j]
             if region is None and not pluses[i]:
                 if len(digits) >= 8 and not needs_validity:
-                    candidates.append((i, j, digits, False))
+                    candidates.append((i, j, digits, False, False))
                 continue
             if not _plausible_length(digits, pluses[i], region):
                 continue
@@ -275,9 +275,11 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
                 needs_validity or not (cued or _is_placeholder_national(str(number.national_number)))
             ):
                 continue
-            candidates.append((i, j, number, valid))
-            # A valid number from unit i wins over anything starting inside it: skip past it.
-            if j < last and valid:
+            weak_edge = chain[i].weak or chain[j].weak
+            candidates.append((i, j, number, valid, weak_edge))
+            # A valid number from unit i wins over anything starting inside it: skip past it
+            # (not when it starts or ends at a weak unit: "il: 34 79 583..." is "34 79 583...").
+            if j < last and valid and not weak_edge:
                 skip_to = j + 1
         if i == 0 and candidates and candidates[-1][1] == last:
             break  # the whole chain is one phone: no need to try shorter tails
@@ -287,14 +289,14 @@ def _phones_in_chain(text: str, folded: FoldedText, chain: list[DigitUnit], regi
         # ad's country, but hub detection needs them: keep their digits, flagged.
         digits = "".join(u.digits for u in chain)
         if 9 <= len(digits) <= MAX_DIGITS and (len(set(digits)) == 1 or _is_straight_run(digits)):
-            candidates.append((0, last, digits, False))
-    if len(candidates) > 1:  # overlaps are settled by validity, then length, then position
-        candidates = [c if c[3] is not None or isinstance(c[2], str) else (*c[:3], phonenumbers.is_valid_number(c[2]))
+            candidates.append((0, last, digits, False, False))
+    if len(candidates) > 1:  # overlaps are settled by validity, then strong edges, then length, then position
+        candidates = [c if c[3] is not None or isinstance(c[2], str) else (*c[:3], phonenumbers.is_valid_number(c[2]), c[4])
                       for c in candidates]
-        candidates.sort(key=lambda c: (not c[3], c[0] - c[1], c[0]))
+        candidates.sort(key=lambda c: (not c[3], c[4], c[0] - c[1], c[0]))
     taken = [False] * len(chain)
     contacts: list[Contact] = []
-    for i, j, number, _ in candidates:
+    for i, j, number, _, _ in candidates:
         if any(taken[i : j + 1]):
             continue
         taken[i : j + 1] = [True] * (j - i + 1)

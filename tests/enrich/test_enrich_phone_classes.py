@@ -223,3 +223,21 @@ def test_weak_word_before_the_head_of_a_cut_number_is_left_out():
     fields = {"body": "Il resto del numero: ...9 3462", "contact_text": "Chiamare il: 347 67... | Telegram: @giulia_mi93"}
     contacts = extract_ad_contacts(fields, "IT")
     assert [c.normalised for c in contacts if c.kind == "phone"] == ["+393476793462"]  # not +39 11 347...
+
+
+def test_weak_word_before_a_number_does_not_hide_its_start():
+    assert _phones("Chiamare il: 34 . 79 . 583 . 83 . 4", "IT") == ["+393479583834"]
+    assert _phones("Chiama il: +39 347 888 0896", "DE") == ["+393478880896"]
+
+
+def test_italian_hundreds_before_a_vowel_lose_their_o():
+    assert _phones("tre quattro sette ottocentottantotto zero otto nove sei", "IT") == ["+393478880896"]
+
+
+def test_a_spaced_dash_separates_groups_that_would_add_up():
+    assert _phones("Llamar al: trescientos - siete uno tres - sesenta y seis setenta y tres", "CO") == ["+573007136673"]
+
+
+def test_ellipsis_after_a_bracketed_area_code_cuts_the_number():
+    fields = {"body": "Rest der Nummer: ...35300296", "contact_text": "Tel: (0160) ..."}
+    assert [c.normalised for c in extract_ad_contacts(fields, "DE") if c.kind == "phone"] == ["+4916035300296"]
