@@ -133,15 +133,15 @@ def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
     lexicon = _lexicon()
     words = []
     weak = []
-    for match in lexicon.word_token.finditer(folded):
-        token = match.group()
+    for start, end in _word_tokens(folded, lexicon.word_token):
+        token = folded[start:end]
         if token.isdigit():
             continue  # digits alone are a run
         key = token.replace(" ", "").replace("-", "")
         if key in lexicon.weak_keys:
-            weak.append((match.start(), match.end(), "weak-word", [lexicon.values[key]]))
+            weak.append((start, end, "weak-word", [lexicon.values[key]]))
         elif (pieces := _pieces(key)) is not None and not _is_ordinary_word(key, pieces):
-            words.append((match.start(), match.end(), "word", pieces))
+            words.append((start, end, "word", pieces))
     items = words + weak
     words = sorted(words + weak, key=lambda item: item[0])  # disjoint spans, for _inside
     for match in _REPEAT_OR_LOOK.finditer(folded):
@@ -177,6 +177,26 @@ def _raw_units(folded: str) -> list[tuple[int, int, str, object]]:
         items.append((start, end, "run", run.translate(_LOOKALIKES)))
     items.sort(key=lambda item: item[0])
     return items
+
+
+def _word_tokens(folded: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans of number-word tokens; a spaced form between hyphenated ones is cut at its spaces.
+
+    Who writes "trois-cent-vingt quatre-trois-huit" hyphenates inside a group and spaces between
+    groups: there "vingt quatre" is 20 | 4, not 24.
+    """
+    spans = []
+    for match in pattern.finditer(folded):
+        start, end = match.span()
+        if " " in match.group() and ((start > 0 and folded[start - 1] == "-") or folded.startswith("-", end)):
+            at = start
+            for part in match.group().split(" "):
+                if part:
+                    spans.append((at, at + len(part)))
+                at += len(part) + 1
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _is_leet_word(folded: str, start: int, end: int) -> bool:
@@ -308,6 +328,9 @@ def date_units(folded: str, chain: list[DigitUnit]) -> set[int]:
         inner = gaps[i]
         if not all(written[i : i + 3]) or not _DATE_GAP.match(inner) or gaps[i + 1] != inner:
             continue
+        # A group glued to the triple by a separator without a space belongs to it: "0470/17.12.92" is a phone.
+        if (i > 0 and _tight(gaps[i - 1])) or (i + 2 < len(gaps) and _tight(gaps[i + 2])):
+            continue
         if (i > 0 and gaps[i - 1] == inner) or (i + 2 < len(gaps) and gaps[i + 2] == inner):
             continue
         values = [int(u.digits) for u in chain[i : i + 3]]
@@ -316,6 +339,11 @@ def date_units(folded: str, chain: list[DigitUnit]) -> set[int]:
         ):
             dated.update((i, i + 1, i + 2))
     return dated
+
+
+def _tight(gap: str) -> bool:
+    """A separator written without whitespace ("/" in "0470/17")."""
+    return bool(gap) and not any(c.isspace() for c in gap)
 
 
 def _day_month(a: int, b: int) -> bool:

@@ -56,7 +56,9 @@ _EXTRA_FORMS: dict[str, dict[str, int]] = {
     "fr": {"une": 1, "quatre vingt": 80},  # "quatre-vingt" without -s starts 81-99 and is written alone too
     "it": {"un": 1, "una": 1},
     "de": {"ein": 1, "eine": 1, "zwo": 2, "hundert": 100, "tausend": 1000},  # "zwo": 2 on the phone (never misheard as "drei")
-    "ro": {"un": 1, "una": 1, "doua": 2, "douasprezece": 12},  # feminine
+    # feminine; and the spoken teens ("unșpe" for unsprezece, "șaișpe" for șaisprezece)
+    "ro": {"un": 1, "una": 1, "doua": 2, "douasprezece": 12, "unspe": 11, "doispe": 12, "douaspe": 12, "treispe": 13,
+           "paispe": 14, "cinspe": 15, "saispe": 16, "saptispe": 17, "optispe": 18, "nouaspe": 19},
 }  # fmt: skip
 
 # "double five" = 55 in every language that has the idiom.

@@ -241,3 +241,16 @@ def test_a_spaced_dash_separates_groups_that_would_add_up():
 def test_ellipsis_after_a_bracketed_area_code_cuts_the_number():
     fields = {"body": "Rest der Nummer: ...35300296", "contact_text": "Tel: (0160) ..."}
     assert [c.normalised for c in extract_ad_contacts(fields, "DE") if c.kind == "phone"] == ["+4916035300296"]
+
+
+def test_date_shaped_groups_glued_to_a_group_before_them_are_a_phone():
+    assert _phones("Tél: 0478/15.12.93", "BE") == ["+32478151293"]
+
+
+def test_spaces_between_hyphenated_groups_cut_a_spaced_compound():
+    text = "zéro-zéro-trois-neuf trois-cent-vingt quatre-trois-huit soixante-quatorze-quatre-vingt-un"
+    assert _phones(text, "FR") == ["+393204387481"]
+
+
+def test_romanian_spoken_teens_are_numbers():
+    assert _phones("Telefon: +cinci doi optzeci şi unu, 0188, şaişpe treizeci şi nouă", "BR") == ["+528101881639"]
