@@ -186,16 +186,16 @@ def _word_tokens(folded: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]
     groups: there "vingt quatre" is 20 | 4, not 24.
     """
     spans = []
-    for match in pattern.finditer(folded):
+    position = 0
+    while (match := pattern.search(folded, position)) is not None:
         start, end = match.span()
         if " " in match.group() and ((start > 0 and folded[start - 1] == "-") or folded.startswith("-", end)):
-            at = start
-            for part in match.group().split(" "):
-                if part:
-                    spans.append((at, at + len(part)))
-                at += len(part) + 1
+            # Keep the first word; read again from the next, so "quarante quatre-vingt-deux" is 40 | 82.
+            end = start + match.group().index(" ")
+            position = end + 1
         else:
-            spans.append((start, end))
+            position = end
+        spans.append((start, end))
     return spans
 
 

@@ -247,9 +247,12 @@ def test_date_shaped_groups_glued_to_a_group_before_them_are_a_phone():
     assert _phones("Tél: 0478/15.12.93", "BE") == ["+32478151293"]
 
 
-def test_spaces_between_hyphenated_groups_cut_a_spaced_compound():
-    text = "zéro-zéro-trois-neuf trois-cent-vingt quatre-trois-huit soixante-quatorze-quatre-vingt-un"
-    assert _phones(text, "FR") == ["+393204387481"]
+@pytest.mark.parametrize(("text", "e164"), [
+    ("zéro-zéro-trois-neuf trois-cent-vingt quatre-trois-huit soixante-quatorze-quatre-vingt-un", "+393204387481"),
+    ("zéro six vingt-huit cinquante-neuf quarante quatre-vingt-deux", "+33628594082"),
+])
+def test_spaces_between_hyphenated_groups_cut_a_spaced_compound(text, e164):
+    assert _phones(text, "FR") == [e164]
 
 
 def test_romanian_spoken_teens_are_numbers():
