@@ -185,17 +185,22 @@ def _word_tokens(folded: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]
     Who writes "trois-cent-vingt quatre-trois-huit" hyphenates inside a group and spaces between
     groups: there "vingt quatre" is 20 | 4, not 24.
     """
-    spans = []
-    position = 0
-    while (match := pattern.search(folded, position)) is not None:
-        start, end = match.span()
-        if " " in match.group() and ((start > 0 and folded[start - 1] == "-") or folded.startswith("-", end)):
-            # Keep the first word; read again from the next, so "quarante quatre-vingt-deux" is 40 | 82.
-            end = start + match.group().index(" ")
-            position = end + 1
-        else:
-            position = end
-        spans.append((start, end))
+    spans: list[tuple[int, int]] = []
+    done = 0  # text before this offset is tokenised (a re-read may run past a match of finditer)
+    for match in pattern.finditer(folded):
+        if match.start() < done:
+            continue
+        while match is not None:
+            start, end = match.span()
+            if " " in match.group() and ((start > 0 and folded[start - 1] == "-") or folded.startswith("-", end)):
+                # Keep the first word; read again from the next, so "quarante quatre-vingt-deux" is 40 | 82.
+                cut = start + match.group().index(" ")
+                spans.append((start, cut))
+                match = pattern.search(folded, cut + 1)
+                done = cut + 1
+            else:
+                spans.append((start, end))
+                done, match = end, None
     return spans
 
 
