@@ -20,14 +20,17 @@ from enrich.phones import extract_phones
 _LOCAL = r"[a-z0-9](?:[a-z0-9._%+\-]{0,62}[a-z0-9_])?"
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
-_AT = rf"(?:\s*@\s*|\s*{_OPEN}\s*at\s*{_CLOSE}\s*|\s+at\s+)"
-_DOT = rf"(?:\.|\s\.\s|\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+)"
+# "@" and "." spelled out in the supported languages (folded: German "ät" is "at").
+_AT_WORD = r"(?:at|arroba|arobase|chiocciola|klammeraffe)"
+_DOT_WORD = r"(?:dot|punto|ponto|point|punkt|punct)"
+_AT = rf"(?:\s*@\s*|\s*{_OPEN}\s*{_AT_WORD}\s*{_CLOSE}\s*|\s+{_AT_WORD}\s+)"
+_DOT = rf"(?:\.|\s\.\s|\s*{_OPEN}\s*(?:{_DOT_WORD}|\.)\s*{_CLOSE}\s*|\s+{_DOT_WORD}\s+)"
 # Spelled-out forms need a known top-level domain: "meet me at noon dot" must not be an email.
 _KNOWN_TLDS = (
     "com|net|org|edu|gov|info|biz|io|me|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|ru|"
     "br|mx|ar|in|jp|cn|kr|xyz|online|site|email|mail|live|app|pro|club"
 )
-_AT_FORMS = re.compile(rf"@|{_OPEN}\s*at\s*{_CLOSE}|(?<=\s)at(?=\s)")
+_AT_FORMS = re.compile(rf"@|{_OPEN}\s*{_AT_WORD}\s*{_CLOSE}|(?<=\s){_AT_WORD}(?=\s)")
 _DOMAIN_AFTER_AT = re.compile(rf"\s*(?:{_LABEL}(?:\.{_LABEL})*\.[a-z]{{2,24}}(?![a-z0-9\-]))")
 _SPELLED_DOMAIN_AFTER_AT = re.compile(rf"\s*{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_KNOWN_TLDS})(?![a-z0-9\-])")
 _LOCAL_BEFORE_AT = re.compile(rf"(?<![a-z0-9._%+\-]){_LOCAL}(?:{_DOT}{_LOCAL})*\s*\Z")
