@@ -20,8 +20,8 @@ from enrich.phones import extract_phones
 _LOCAL = r"[a-z0-9](?:[a-z0-9._%+\-]{0,62}[a-z0-9_])?"
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
-# "@" and "." spelled out in the supported languages (folded: German "ät" is "at").
-_AT_WORD = r"(?:at|arroba|arobase|chiocciola|klammeraffe)"
+# "@" and "." spelled out in the supported languages (folded: German "ät" is "at"; Romanian says "arond").
+_AT_WORD = r"(?:at|arroba|arobase|chiocciola|klammeraffe|arond)"
 _DOT_WORD = r"(?:dot|punto|ponto|point|punkt|punct)"
 _AT = rf"(?:\s*@\s*|\s*{_OPEN}\s*{_AT_WORD}\s*{_CLOSE}\s*|\s+{_AT_WORD}\s+)"
 _DOT = rf"(?:\.|\s\.\s|\s*{_OPEN}\s*(?:{_DOT_WORD}|\.)\s*{_CLOSE}\s*|\s+{_DOT_WORD}\s+)"
