@@ -148,10 +148,12 @@ def extract_phones(text: str, country: str | None, folded: FoldedText | None = N
     country: ISO 3166 alpha-2 region of the ad ('US', 'GB'); numbers without a country code are
         read as national numbers of that region. Unknown or None: only numbers written with '+'
         get E.164; others are kept as national digits.
-    folded: `fold_with_offsets(text)` when the caller already has it.
+    folded: `fold_identifiers(text)` when the caller already has it.
     Spans are into `text`. Placeholder numbers are returned with `placeholder=True`. A number cut
     in two pieces marked by an ellipsis ("Call 0151 2..." ... "rest of the number: ...3456789"),
-    in either order, is one contact: `span` is the first piece, `tail_span` the second.
+    in either order, or cut between the end of one field and the start of the next ("¶" joins
+    fields, see `enrich.identifiers.extract_ad_contacts`), is one contact: `span` is the first
+    piece, `tail_span` the second.
     """
     folded = folded or fold_identifiers(text)
     ftext = folded.text
