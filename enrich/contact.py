@@ -19,8 +19,9 @@ class Contact:
         'platform:name' for handles ('telegram:jane_doe', 'whatsapp:+15551234567'), lower-cased
         host + path without scheme or 'www.' for URLs.
     span: half-open (start, end) character offsets into the ORIGINAL text.
-    placeholder: True for dummy phones (all one digit, 123-456-7890, ...): still extracted, because
-        hub detection needs them, but never trusted as evidence on their own.
+    placeholder: True for dummy phones (all one digit, 123-456-7890, ...) and for handles that name
+        one ('whatsapp: 000 000 0000'): still extracted, because hub detection needs them, but never
+        trusted as evidence on their own.
     tail_span: for a phone cut in two pieces ("0151 2..." / "...3456789"), the second piece; then
         `value` is both pieces joined by " … " and `span` covers the first.
     field / tail_field: the ad field (e.g. 'body', 'contact_text') the spans point into, when the

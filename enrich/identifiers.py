@@ -1,6 +1,6 @@
 """Contacts in ad text: phones, emails, messaging handles and URLs, each with its span.
 
-Everything is matched on `fold_with_offsets(text)` (lower case, emoji/fullwidth digits plain) and
+Everything is matched on `fold_identifiers(text)` (lower case, emoji/fullwidth digits plain, look-alike letters of other scripts read as Latin) and
 reported with spans into the original text. Phones are delegated to `enrich.phones`.
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from enrich.contact import Contact
-from enrich.normalise import FoldedText, fold_with_offsets
+from enrich.normalise import FoldedText, fold_identifiers
+from enrich.handles import find_handles
 from enrich.phones import extract_phones
 
 # --- emails --------------------------------------------------------------------------------------
@@ -19,14 +20,17 @@ from enrich.phones import extract_phones
 _LOCAL = r"[a-z0-9](?:[a-z0-9._%+\-]{0,62}[a-z0-9_])?"
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
-_AT = rf"(?:\s*@\s*|\s*{_OPEN}\s*at\s*{_CLOSE}\s*|\s+at\s+)"
-_DOT = rf"(?:\.|\s\.\s|\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+)"
+# "@" and "." spelled out in the supported languages (folded: German "ät" is "at"; Romanian says "arond").
+_AT_WORD = r"(?:at|arroba|arobase|chiocciola|klammeraffe|arond)"
+_DOT_WORD = r"(?:dot|punto|ponto|point|punkt|punct)"
+_AT = rf"(?:\s*@\s*|\s*{_OPEN}\s*{_AT_WORD}\s*{_CLOSE}\s*|\s+{_AT_WORD}\s+)"
+_DOT = rf"(?:\.|\s\.\s|\s*{_OPEN}\s*(?:{_DOT_WORD}|\.)\s*{_CLOSE}\s*|\s+{_DOT_WORD}\s+)"
 # Spelled-out forms need a known top-level domain: "meet me at noon dot" must not be an email.
 _KNOWN_TLDS = (
     "com|net|org|edu|gov|info|biz|io|me|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|ru|"
     "br|mx|ar|in|jp|cn|kr|xyz|online|site|email|mail|live|app|pro|club"
 )
-_AT_FORMS = re.compile(rf"@|{_OPEN}\s*at\s*{_CLOSE}|(?<=\s)at(?=\s)")
+_AT_FORMS = re.compile(rf"@|{_OPEN}\s*{_AT_WORD}\s*{_CLOSE}|(?<=\s){_AT_WORD}(?=\s)")
 _DOMAIN_AFTER_AT = re.compile(rf"\s*(?:{_LABEL}(?:\.{_LABEL})*\.[a-z]{{2,24}}(?![a-z0-9\-]))")
 _SPELLED_DOMAIN_AFTER_AT = re.compile(rf"\s*{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_KNOWN_TLDS})(?![a-z0-9\-])")
 _LOCAL_BEFORE_AT = re.compile(rf"(?<![a-z0-9._%+\-]){_LOCAL}(?:{_DOT}{_LOCAL})*\s*\Z")
@@ -93,87 +97,6 @@ def _normalise_url(matched: str) -> str:
     return url.rstrip("/")
 
 
-# --- handles -------------------------------------------------------------------------------------
-
-_PLATFORM_WORDS = {
-    "telegram": r"telegram|telegr|tlgrm|tg",
-    "whatsapp": r"whats\s?app|whatsap|watsapp|wapp|wa",
-    "signal": r"signal",
-    "instagram": r"instagram|insta|ig",
-    "snapchat": r"snapchat|snap|sc",
-    "kik": r"kik",
-    "wechat": r"wechat|weixin",
-    "twitter": r"twitter",
-    "onlyfans": r"onlyfans",
-}
-_PLATFORM_LINKS = {
-    "telegram": r"(?:t|telegram)\.me/",
-    "whatsapp": r"wa\.me/|api\.whatsapp\.com/send\?phone=",
-    "signal": r"signal\.me/#p/",
-    "instagram": r"instagram\.com/",
-    "snapchat": r"snapchat\.com/add/",
-    "kik": r"kik\.me/",
-    "twitter": r"(?:twitter|x)\.com/",
-    "onlyfans": r"onlyfans\.com/",
-}
-_NAME = r"[a-z0-9_](?:[a-z0-9_.\-]{1,30}[a-z0-9_])"
-_NOT_NAMES = frozenset(
-    "me only is or and the for to at on now please pls too also here available same id name "
-    "username user handle account only24 call text msg message dm add contact me: via with "
-    "just first".split()
-)
-_KEYWORD_HANDLE = re.compile(
-    rf"\b(?=[tswiko])(?P<platform>{'|'.join(f'(?P<{p}>{w})' for p, w in _PLATFORM_WORDS.items())})\b"
-    rf"(?:\s*(?:id|user(?:name)?|handle|name)\b)?\s*(?:[:=\-–>]+|\bis\b|\bme\b)?\s*(?P<at>@)?\s*(?P<name>{_NAME})(?![\w])"
-)
-_LINK_HANDLE = re.compile(
-    rf"(?:\bhttps?://)?(?:www\.)?(?:{'|'.join(f'(?P<{p}>{w})' for p, w in _PLATFORM_LINKS.items())})"
-    rf"(?P<name>\+?{_NAME})"
-)
-_BARE_HANDLE = re.compile(rf"(?<![\w.@])@(?P<name>{_NAME})(?![\w@])")
-_PHONE_PLATFORMS = {"whatsapp", "signal", "telegram"}
-_PHONE_KEYWORD = re.compile(rf"\b(?=[wst])(?:{'|'.join(f'(?P<{p}>{_PLATFORM_WORDS[p]})' for p in sorted(_PHONE_PLATFORMS))})\b")
-
-
-def _platform(match: re.Match[str]) -> str:
-    return next(p for p in _PLATFORM_WORDS | _PLATFORM_LINKS if match.groupdict().get(p))
-
-
-def _handles(text: str, folded: FoldedText, phones: list[Contact], taken: list[tuple[int, int]]) -> list[Contact]:
-    ftext = folded.text
-    found: list[Contact] = []
-
-    def add(platform: str, name: str, fstart: int, fend: int) -> None:
-        span = folded.source_span(fstart, fend)
-        if any(a < span[1] and span[0] < b for a, b in taken):
-            return
-        taken.append(span)
-        found.append(Contact("handle", text[span[0] : span[1]], f"{platform}:{name}", span))
-
-    # Phone-based handles first: "WhatsApp: +1 555 ..." names the phone the platform uses.
-    for keyword in _PHONE_KEYWORD.finditer(ftext):
-        kspan = folded.source_span(*keyword.span())
-        following = [p for p in phones if 0 <= p.span[0] - kspan[1] <= 12 and not p.placeholder]
-        if following:
-            phone = following[0]
-            platform = _platform(keyword)
-            span = (kspan[0], phone.span[1])
-            taken.append(span)
-            found.append(Contact("handle", text[span[0] : span[1]], f"{platform}:{phone.normalised}", span))
-    for match in _LINK_HANDLE.finditer(ftext) if "/" in ftext else ():
-        platform = _platform(match)
-        name = match.group("name")
-        if name.lstrip("+").isdigit() and platform in _PHONE_PLATFORMS:
-            name = "+" + name.lstrip("+")
-        add(platform, name, *match.span())
-    for match in _KEYWORD_HANDLE.finditer(ftext):
-        name = match.group("name")
-        if name in _NOT_NAMES or name.isdigit() or (not match.group("at") and len(name) < 4):
-            continue
-        add(_platform(match), name, *match.span())
-    return found
-
-
 MAX_CONTACT_CHARS = 50_000
 """Characters of text searched for contacts (the crawler caps bodies at the same length); the rest is ignored."""
 
@@ -182,9 +105,7 @@ def extract_contacts(text: str, country: str | None, max_chars: int = MAX_CONTAC
     """All contacts in `text`, ordered by position: phones, emails, handles, URLs.
 
     country: ISO alpha-2 region of the ad, used to read national phone numbers (see
-        `enrich.phones.extract_phones`). Handles are normalised as 'platform:name'; a platform
-        followed by a phone gives 'platform:+E164' (e.g. 'whatsapp:+15551234567') in addition to
-        the phone itself. A bare '@name' with no platform is 'at:name'. Spans do not overlap within
+        `enrich.phones.extract_phones`). Handles: see `enrich.handles.find_handles`. Spans do not overlap within
         one kind; a phone inside an email address or URL is not reported as a phone.
     Only the first `max_chars` characters are searched. Non-string input gives [].
     """
@@ -192,7 +113,7 @@ def extract_contacts(text: str, country: str | None, max_chars: int = MAX_CONTAC
         return []
     if len(text) > max_chars:
         text = text[:max_chars]
-    folded = fold_with_offsets(text)
+    folded = fold_identifiers(text)
     ftext = folded.text
     contacts: list[Contact] = []
     taken: list[tuple[int, int]] = []
@@ -218,13 +139,7 @@ def extract_contacts(text: str, country: str | None, max_chars: int = MAX_CONTAC
     contacts.extend(phones)
     contacts.extend(urls)
 
-    handle_taken = list(taken)
-    contacts.extend(_handles(text, folded, phones, handle_taken))
-    for match in _BARE_HANDLE.finditer(ftext):
-        span = folded.source_span(*match.span())
-        if any(a < span[1] and span[0] < b for a, b in handle_taken):
-            continue
-        contacts.append(Contact("handle", text[span[0] : span[1]], f"at:{match.group('name')}", span))
+    contacts.extend(find_handles(text, folded, phones, list(taken)))
     contacts.sort(key=lambda c: (c.span, c.kind))
     return contacts
 

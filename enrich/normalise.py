@@ -130,6 +130,58 @@ def fold_with_offsets(text: str) -> FoldedText:
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
+# --- look-alike letters of other scripts, for identifiers ------------------------------------------
+
+# Not in Unicode's confusables: the slashed O that ads type for a zero ("O" itself is read as 0 by
+# the phone extractor).
+_EXTRA_CONFUSABLES = {"ø": "o"}
+_TOKEN = re.compile(r"\S+")
+_ASCII_ALNUM = re.compile(r"[a-z0-9]")
+
+
+@lru_cache(maxsize=1)
+def _confusables() -> tuple[dict[int, str], re.Pattern[str]]:
+    """Folded letter of another script -> the ASCII letter or digit it imitates (Cyrillic "о" -> "o",
+    Greek "ι" -> "i", Cyrillic "з" -> "3"), from Unicode's confusables list as shipped by
+    `confusable_homoglyphs`; plus a pattern matching any of them."""
+    import json
+    from importlib.resources import files
+
+    data = json.loads((files("confusable_homoglyphs") / "confusables.json").read_text(encoding="utf-8"))
+    table: dict[int, str] = {}
+    for target in "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for entry in data.get(target, ()):
+            char = entry["c"].strip("\u200e")
+            if len(char) != 1 or char.isascii() or not unicodedata.category(char).startswith("L"):
+                continue  # other scripts' digits are folded to their own value already
+            folded = _fold_char(char)
+            if len(folded) == 1 and not folded.isascii():
+                table.setdefault(ord(folded), target.lower())
+    table.update({ord(k): v for k, v in _EXTRA_CONFUSABLES.items()})
+    return table, re.compile("[" + re.escape("".join(map(chr, table))) + "]")
+
+
+def fold_identifiers(text: str) -> FoldedText:
+    """`fold_with_offsets`, then letters of other scripts that imitate Latin ones read as those letters.
+
+    Only inside a token that also holds an ASCII letter or digit ("+7 9О1" with a Cyrillic О, "@јane",
+    "ΟΙ23"), so Greek or Cyrillic text stays as written. One character in, one out: offsets hold.
+    For identifier extraction only; `normalise_text` (MinHash, comparison) does not use it.
+    """
+    folded = fold_with_offsets(text)
+    if folded.text.isascii():
+        return folded  # no letter of another script left (emoji became spaces)
+    table, pattern = _confusables()
+    if not pattern.search(folded.text):
+        return folded
+
+    def repair(token: re.Match[str]) -> str:
+        word = token.group()
+        return word.translate(table) if pattern.search(word) and _ASCII_ALNUM.search(word) else word
+
+    return FoldedText(_TOKEN.sub(repair, folded.text), folded.origins, folded.source_length)
+
+
 # --- leetspeak -----------------------------------------------------------------------------------
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
@@ -140,6 +192,11 @@ _UNIT_LIKE = re.compile(  # 5ft, 34dd, 2hr, 100usd, 10am, 1st: a number with its
 )
 _LOOKALIKE_DIGITS = str.maketrans({"o": "0", "i": "1", "l": "1"})
 _INNER_BANG = re.compile(r"(?<=[a-z])!(?=[a-z])")
+
+
+def deleet(word: str) -> str:
+    """A word with leet digits read as letters ("h057355" -> "hostess", "d3p0517" -> "deposit")."""
+    return word.translate(_LEET)
 
 
 def _deleet_token(token: str) -> str:

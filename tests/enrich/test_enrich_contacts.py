@@ -28,6 +28,15 @@ def test_email_forms_normalise_to_one_address(written):
     assert text[emails[0].span[0] : emails[0].span[1]] == written
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["jane.doe arroba gmail punto com", "jane.doe[arroba]gmail[ponto]com", "jane.doe (arobase) gmail point com",
+     "jane.doe chiocciola gmail punto com", "jane.doe ät gmail punkt com", "jane.doe[arond]gmail[punct]com"],
+)
+def test_email_spelled_out_in_another_language_is_an_email(written):
+    assert [e.normalised for e in _only("email", f"scrivi a {written} grazie")] == ["jane.doe@gmail.com"]
+
+
 def test_at_without_a_domain_is_not_an_email():
     assert _only("email", "meet me at home dot later at the hotel") == []
     assert _only("email", "meet at noon. com") == []

@@ -69,3 +69,27 @@ def test_heavily_leeted_words_are_repaired():
 
 def test_numbers_written_with_letter_lookalikes_keep_their_digits():
     assert normalise_text("5o5l234567").text == "5o5l234567"
+
+
+def test_identifier_folding_reads_other_scripts_lookalikes_inside_latin_or_digit_tokens():
+    from enrich.normalise import fold_identifiers
+
+    assert fold_identifiers("+7 9О1 ΟΙ23 @јane").text == "+7 9o1 oi23 @jane"  # Cyrillic O and j, Greek O and I
+
+
+def test_identifier_folding_leaves_text_in_other_scripts_as_written():
+    from enrich.normalise import fold_identifiers
+
+    assert fold_identifiers("Привет, звоните").text == "привет, звоните"
+
+
+def test_identifier_folding_keeps_offsets():
+    from enrich.normalise import fold_identifiers
+
+    original = "tel 9О1 5️⃣"
+    folded = fold_identifiers(original)
+    assert original[slice(*folded.source_span(4, 7))] == "9О1"
+
+
+def test_normalised_text_keeps_lookalike_letters_of_other_scripts():
+    assert normalise_text("9О1 Ελλάδα").text == "9о1 ελλαδα"  # MinHash input unchanged by identifier folding
