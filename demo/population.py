@@ -265,11 +265,11 @@ def make_drifting(poster: Poster, next_base: "BaseCounter", rnd: random.Random) 
     span, size = end - start + 1, poster.n_ads
     for _ in range(min(8, 1 + span // 10, 1 + size // 8) - len(poster.phones)):
         poster.phones.append(random_phone(poster.country, rnd))
-    for _ in range(min(10, 1 + span // 7, 1 + size // 6) - len(poster.base_photos)):
+    for _ in range(min(12, 1 + span // 4, 1 + size // 4) - len(poster.base_photos)):  # new photos every few ads
         poster.base_photos.append(next_base())
     for _ in range(min(3, 1 + span // 25, 1 + size // 20) - len(poster.handles)):
         poster.handles.append(_handle(rnd))
-    for i in range(min(4, 1 + span // 20, 1 + size // 15) - len(poster.templates)):
+    for i in range(min(6, 1 + span // 10, 1 + size // 8) - len(poster.templates)):  # and a rewrite now and then
         like = poster.templates[i % len(poster.templates)]
         poster.templates.append(make_template(f"{poster.poster_id}-t{len(poster.templates)}", like.category, rnd,
                                               like.language))
