@@ -7,7 +7,8 @@ CLI (`demo.cli.register(subparsers)` adds both; `python -m demo ...` works witho
   generate --ads N --seed S --out DIR [--days 60] [--controller-share 0.3] [--workers W]
            [--no-obfuscation] [--no-text-noise] [--no-image-variation] [--no-hard-negatives] [--no-faults]
            [--family F[,F...]] [--languages L,..] [--evasive-share X] [--evasive-kinds K,..] [--evasive-sizes N,..]
-           [--partial-share X] [--no-city-share X] [--no-extra-hard-negatives]       (world families: demo.family)
+           [--partial-share X] [--drift | --no-drift] [--no-city-share X] [--no-extra-hard-negatives]
+           (world families: demo.family)
   serve    --world DIR [--port 8765] [--day K] [--rate-limit 20] [--burst 40] [--crawl-delay 0.2]
            [--slow-ms 500] [--page-size 20] [--no-faults] [--access-log FILE]
   Exit codes: 0 ok, 2 bad input (missing/corrupt world, day out of range, --out not a world dir).
@@ -16,7 +17,7 @@ Python:
   demo.generator.generate_world(out_dir, n_ads, seed, workers=None, family="baseline",
                                 **Switches fields, **Family parameters) -> WorldSummary
       family: "baseline" | "multilingual,evasive,..." | [names]; the baseline world is byte-identical to the
-      world made before families existed; a plain "partial" world is a line-for-line sample of it.
+      world made before families existed; "partial" with drift=False is a line-for-line sample of it.
   demo.server.start_server(world_dir, port=0, day=None, **ServeOptions fields) -> MarketServer
       .url .port .day .access_log (list of {time, client, method, path, status, bytes, user_agent})
       .set_day(k) .stop()      (also: POST /_world {"day": K}; GET /_world)
@@ -28,7 +29,7 @@ Python:
 
 World directory:
   world.json   version, complete, seed, n_ads (ads written), days, day0 ("2026-01-01"), switches, counts,
-               family {names, languages, evasive_share, evasive_kinds, evasive_sizes, partial_share, no_city_share,
+               family {names, languages, evasive_share, evasive_kinds, evasive_sizes, partial_share, drift, no_city_share,
                extra_hard_negatives, world_ads (ads in the whole world), counts {languages, evasive, planted_evasive}},
                hard_negatives {switchboards, stock_photos} (family worlds), footer {site: {phone, shown, email,
                handle, label, country, language, text}} (footer worlds)

@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="plant one evasive controller of each size (e.g. 5,20,100,300), in any family")
     families.add_argument("--partial-share", type=float, default=None, metavar="X",
                           help="partial: share of the world's ads written (default 0.1; --ads is the whole world)")
+    families.add_argument("--drift", dest="drift", action="store_true", default=None,
+                          help="controllers switch phones, photos, handles and wording over time (default: with partial)")
+    families.add_argument("--no-drift", dest="drift", action="store_false",
+                          help="partial: sample the baseline world as it is (every line a baseline line)")
     families.add_argument("--no-city-share", type=float, default=None, metavar="X",
                           help="no-country: share of ads without a city either (default 0.15)")
     families.add_argument("--no-extra-hard-negatives", dest="extra_hard_negatives", action="store_false", default=None,
@@ -85,8 +89,8 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-_FAMILY_FLAGS = ("languages", "evasive_share", "evasive_kinds", "evasive_sizes", "partial_share", "no_city_share",
-                 "extra_hard_negatives")
+_FAMILY_FLAGS = ("languages", "evasive_share", "evasive_kinds", "evasive_sizes", "partial_share", "drift",
+                 "no_city_share", "extra_hard_negatives")
 
 
 def _names(allowed: tuple[str, ...]):

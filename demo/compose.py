@@ -17,7 +17,7 @@ from demo.family import Family
 from demo.locales import local_price
 from demo.phrasebook import Phrasebook, phrasebook
 from demo.photos import ImageJob, plan_transforms
-from demo.population import COUNTRIES, Place, Poster, Template, make_template
+from demo.population import COUNTRIES, Place, Poster, Template, in_use, make_template
 
 if TYPE_CHECKING:
     from demo.hubs import Hubs
@@ -116,7 +116,8 @@ def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
 
     switchboard = switchboard_for(poster, template.category, place.country, rnd, state)
     own_phone = not (switchboard and rnd.random() < 0.3)  # some ads give only the agency's number
-    contacts, contact_parts, body_contact, tail = ad_contacts(poster, place.country, rnd, state, book, own_phone)
+    contacts, contact_parts, body_contact, tail = ad_contacts(poster, place.country, plan.first_day, rnd, state, book,
+                                                              own_phone)
     if switchboard:
         shown = show_phone(switchboard, place.country, poster, rnd)
         contact_parts.append(f"{rnd.choice(book.agency_labels)}: {shown}")
@@ -139,7 +140,7 @@ def compose_ad(plan: AdPlan, state: WorldState) -> tuple[dict, dict]:
     if tail:
         body += f" {book.rest_of_number}: {tail}"
 
-    images, image_truth = _images(poster, rnd, state)
+    images, image_truth = _images(poster, plan.first_day, rnd, state)
     page_faults, missing = _page_faults(rnd, sw)
     removed_day, removed_status = _removal(plan.first_day, sw.days, rnd)
     edits, edit_truth = _edits(plan.first_day, removed_day, sw.days, slots["price"], body, rnd, book)
@@ -194,7 +195,7 @@ def _template(plan: AdPlan, rnd: random.Random, state: WorldState) -> Template:
     if poster.extra.get("site_template"):
         own = poster.templates[0]
         return state.hubs.site_template(own.language, own.category)
-    return rnd.choice(poster.templates)
+    return rnd.choice(in_use(poster, "templates", poster.templates, plan.first_day))
 
 
 def _shown_place(place: Place, rnd: random.Random, family: Family) -> Place:
@@ -204,7 +205,7 @@ def _shown_place(place: Place, rnd: random.Random, family: Family) -> Place:
     return Place("" if rnd.random() < family.no_city_share else place.city, "", "")
 
 
-def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list[str], list[dict]]:
+def _images(poster: Poster, day: int, rnd: random.Random, state: WorldState) -> tuple[list[str], list[dict]]:
     sw = state.switches
     if poster.kind == "controller":
         count = rnd.randint(1, 3)
@@ -212,7 +213,7 @@ def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list
         count = 0 if rnd.random() < 0.15 else rnd.randint(1, 2)
     files: list[str] = []
     truth: list[dict] = []
-    for base in _bases(poster, count, rnd, state):
+    for base in _bases(poster, count, day, rnd, state):
         file, record = _upload(base, poster, rnd, state)
         files.append(file)
         truth.append(record)
@@ -231,12 +232,13 @@ def _images(poster: Poster, rnd: random.Random, state: WorldState) -> tuple[list
     return files, truth
 
 
-def _bases(poster: Poster, count: int, rnd: random.Random, state: WorldState) -> list[int]:
+def _bases(poster: Poster, count: int, day: int, rnd: random.Random, state: WorldState) -> list[int]:
     """Which base photos this ad shows: some of the poster's; an evasive one's are fresh (but a kept photo)."""
     if poster.evasion:
         kept = poster.base_photos[:1] if poster.evasion["kept"] == "photo" else []
         return kept + [state.bases() for _ in range(count - len(kept))]
-    return rnd.sample(poster.base_photos, k=min(count, len(poster.base_photos))) if poster.base_photos else []
+    bases = in_use(poster, "photos", poster.base_photos, day)
+    return rnd.sample(bases, k=min(count, len(bases))) if bases else []
 
 
 def _upload(base: int, poster: Poster, rnd: random.Random, state: WorldState) -> tuple[str, dict]:

@@ -14,7 +14,7 @@ from demo import text as T
 from demo.locales import local_display
 from demo.numberwords import WORD_STYLES, spell_phone
 from demo.phrasebook import Phrasebook
-from demo.population import Poster, random_phone
+from demo.population import Poster, in_use, random_phone
 
 if TYPE_CHECKING:
     from demo.compose import WorldState
@@ -62,7 +62,7 @@ def _obfuscate(shown: str, kind: str, ad_country: str, rnd: random.Random, state
     return T.obfuscate_phone(shown, kind, rnd)
 
 
-def ad_contacts(poster: Poster, ad_country: str, rnd: random.Random, state: "WorldState", book: Phrasebook,
+def ad_contacts(poster: Poster, ad_country: str, day: int, rnd: random.Random, state: "WorldState", book: Phrasebook,
                 own_phone: bool = True) -> tuple[list[dict], list[str], str, str]:
     """Pick which identifiers this ad shows and how; returns truth contacts, contact-line parts, body text, tail.
 
@@ -76,7 +76,7 @@ def ad_contacts(poster: Poster, ad_country: str, rnd: random.Random, state: "Wor
     if rotates(poster):
         phone = _rotated_phone(poster, ad_country, rnd)
     elif poster.phones and own_phone:
-        phone = rnd.choice(poster.phones)
+        phone = rnd.choice(in_use(poster, "phones", poster.phones, day))
     if phone:
         shown = show_phone(phone, ad_country, poster, rnd)
         obfuscate = sw.obfuscation and rnd.random() < poster.obfuscation_rate
@@ -89,7 +89,7 @@ def ad_contacts(poster: Poster, ad_country: str, rnd: random.Random, state: "Wor
             parts.append(f"{rnd.choice(book.contact_labels)}: {main}")
         contacts.append({"kind": "phone", "value": phone, "shown": main, "tail": tail or None,
                          "obfuscation": kind, "where": "body" if in_body else "contact"})
-    for handle in poster.handles:
+    for handle in in_use(poster, "handles", poster.handles, day):
         if poster.evasion or rnd.random() < 0.6:
             app, name = handle.split(":", 1)
             part, shown = (_show_handle(app, name, rnd) if state.family.on("multilingual")

@@ -7,7 +7,9 @@ family changes only what it names, and every change is recorded in the truth:
                 that speak them; phone idioms and number words in the ad's language; local phone layouts
   evasive       a share of controllers evade: one kept contact and everything else fresh per ad, or
                 rotating phones with one kept handle or photo (see EVASIONS)
-  partial       only a random share of the world's ads is written (a partial crawl); truth restricted to them
+  partial       only a random share of the world's ads is written (a partial crawl); truth restricted to them.
+                The world it samples drifts (unless drift=False): controllers switch phones, photos and
+                wording over time, so their evidence is a chain of overlapping periods, not one star
   footer        a site-wide customer-service number (and email, handle) on every page of a site, outside the ad
   no-country    no country on the pages; numbers in national format; some ads without city or region
 
@@ -38,6 +40,7 @@ class Family:
     evasive_kinds: tuple[str, ...] = EVASIONS  # evasive: kinds drawn from (planted controllers cycle through them)
     evasive_sizes: tuple[int, ...] = ()  # plant one evasive controller of each size
     partial_share: float = 0.1  # partial: share of ads kept
+    drift: bool | None = None  # controllers' phones, photos, templates change over time; None: on with partial
     no_city_share: float = 0.15  # no-country: share of ads that show no city either
     extra_hard_negatives: bool = True  # any family: agency switchboards, more stock photos, site templates
 
@@ -63,9 +66,13 @@ class Family:
         return name in self.names
 
     @property
+    def drifts(self) -> bool:
+        return self.on("partial") if self.drift is None else self.drift
+
+    @property
     def changes_ads(self) -> bool:
-        """False for the baseline and for a plain partial sample of it (its lines are baseline lines)."""
-        return any(name != "partial" for name in self.names) or bool(self.evasive_sizes)
+        """False for the baseline and for a plain (drift=False) partial sample of it (its lines are baseline lines)."""
+        return any(name != "partial" for name in self.names) or bool(self.evasive_sizes) or self.drifts
 
     @property
     def extra_hubs(self) -> bool:

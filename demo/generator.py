@@ -53,7 +53,7 @@ def generate_world(out_dir: str | Path, n_ads: int, seed: int, workers: int | No
 
     `family`: "baseline" or names from demo.family.FAMILIES, comma-separated or a list. Keyword switches are
     `Switches` fields (realism on/off, days, controller share) or `Family` parameters (languages,
-    evasive_share, evasive_kinds, evasive_sizes, partial_share, no_city_share, extra_hard_negatives).
+    evasive_share, evasive_kinds, evasive_sizes, partial_share, drift, no_city_share, extra_hard_negatives).
     In a partial world `n_ads` is the whole world and about `partial_share` of it is written.
     """
     started = time.perf_counter()
@@ -194,7 +194,7 @@ def _posters(n_ads: int, sw: Switches, rnd: random.Random, bases: BaseCounter, f
     independent = independent_sizes(n_ads - sum(sizes) - planted, rnd)
     posters += [make_independent(i + 1, size, sw.days, bases, rnd, geo) for i, size in enumerate(independent)]
     if fam.changes_ads:
-        apply_family(posters, fam, seed)
+        apply_family(posters, fam, seed, bases)
     return posters
 
 

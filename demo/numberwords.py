@@ -56,6 +56,20 @@ def _en(n: int, country: str) -> str:
     return _EN_TENS[n // 10] + (f"-{_DIGITS['en'][n % 10][0]}" if n % 10 else "")
 
 
+def _spoken(n: int, small: tuple[str, ...], tens: dict[int, str], hundreds: dict[int, str], unit_joiner: str,
+            hundred_joiner: str, exact_hundred: str) -> str:
+    """The shape Spanish, Portuguese and Romanian share: hundreds, then tens joined to units by a word."""
+    if n == 100:
+        return exact_hundred
+    if n > 100:
+        rest = n % 100
+        tail = _spoken(rest, small, tens, hundreds, unit_joiner, hundred_joiner, exact_hundred) if rest else ""
+        return hundreds[n // 100] + (f"{hundred_joiner}{tail}" if rest else "")
+    if n < len(small):
+        return small[n]
+    return tens[n // 10] + (f"{unit_joiner}{small[n % 10]}" if n % 10 else "")
+
+
 _ES_SMALL = ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once",
              "doce", "trece", "catorce", "quince", "dieciséis", "diecisiete", "dieciocho", "diecinueve", "veinte",
              "veintiuno", "veintidós", "veintitrés", "veinticuatro", "veinticinco", "veintiséis", "veintisiete",
@@ -66,19 +80,13 @@ _ES_HUNDREDS = {1: "ciento", 2: "doscientos", 3: "trescientos", 4: "cuatrociento
 
 
 def _es(n: int, country: str) -> str:
-    if n == 100:
-        return "cien"
-    if n > 100:
-        rest = n % 100
-        return _ES_HUNDREDS[n // 100] + (f" {_es(rest, country)}" if rest else "")
-    if n < 30:
-        return _ES_SMALL[n]
-    return _ES_TENS[n // 10] + (f" y {_ES_SMALL[n % 10]}" if n % 10 else "")
+    return _spoken(n, _ES_SMALL, _ES_TENS, _ES_HUNDREDS, " y ", " ", "cien")
 
 
 _PT_SMALL = ("zero", "um", "dois", "três", "quatro", "cinco", "seis", "sete", "oito", "nove", "dez", "onze", "doze",
              "treze", "catorze", "quinze", "dezasseis", "dezassete", "dezoito", "dezanove")
-_PT_BR_TEENS = {14: "quatorze", 16: "dezesseis", 17: "dezessete", 19: "dezenove"}  # Brazil spells these so
+# Brazil spells these teens its own way
+_PT_BR_SMALL = _PT_SMALL[:14] + ("quatorze", "quinze", "dezesseis", "dezessete", "dezoito", "dezenove")
 _PT_TENS = {2: "vinte", 3: "trinta", 4: "quarenta", 5: "cinquenta", 6: "sessenta", 7: "setenta", 8: "oitenta",
             9: "noventa"}
 _PT_HUNDREDS = {1: "cento", 2: "duzentos", 3: "trezentos", 4: "quatrocentos", 5: "quinhentos", 6: "seiscentos",
@@ -86,14 +94,7 @@ _PT_HUNDREDS = {1: "cento", 2: "duzentos", 3: "trezentos", 4: "quatrocentos", 5:
 
 
 def _pt(n: int, country: str) -> str:
-    if n == 100:
-        return "cem"
-    if n > 100:
-        rest = n % 100
-        return _PT_HUNDREDS[n // 100] + (f" e {_pt(rest, country)}" if rest else "")
-    if n < 20:
-        return _PT_BR_TEENS.get(n, _PT_SMALL[n]) if country == "BR" else _PT_SMALL[n]
-    return _PT_TENS[n // 10] + (f" e {_PT_SMALL[n % 10]}" if n % 10 else "")
+    return _spoken(n, _PT_BR_SMALL if country == "BR" else _PT_SMALL, _PT_TENS, _PT_HUNDREDS, " e ", " e ", "cem")
 
 
 _FR_SMALL = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
@@ -174,18 +175,11 @@ _RO_SMALL = ("zero", "unu", "doi", "trei", "patru", "cinci", "șase", "șapte", 
              "optsprezece", "nouăsprezece")
 _RO_TENS = {2: "douăzeci", 3: "treizeci", 4: "patruzeci", 5: "cincizeci", 6: "șaizeci", 7: "șaptezeci",
             8: "optzeci", 9: "nouăzeci"}
-_RO_HUNDREDS = {1: "o sută", 2: "două sute"}
+_RO_HUNDREDS = {1: "o sută", 2: "două sute"} | {h: f"{_RO_SMALL[h]} sute" for h in range(3, 10)}
 
 
 def _ro(n: int, country: str) -> str:
-    if n >= 100:
-        hundreds, rest = divmod(n, 100)
-        head = _RO_HUNDREDS.get(hundreds, f"{_RO_SMALL[hundreds]} sute")
-        return head + (f" {_ro(rest, country)}" if rest else "")
-    if n < 20:
-        return _RO_SMALL[n]
-    tens, unit = divmod(n, 10)
-    return _RO_TENS[tens] + (f" și {_RO_SMALL[unit]}" if unit else "")
+    return _spoken(n, _RO_SMALL, _RO_TENS, _RO_HUNDREDS, " și ", " ", "o sută")
 
 
 # Spoken Romanian shortens the teens ("unșpe", "paișpe"); people write them so in ads too.

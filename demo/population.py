@@ -254,7 +254,45 @@ def make_evasive(poster: Poster, kind: str, rnd: random.Random, planted: bool = 
     poster.evasion = {"kind": kind, "kept": kept, "value": value, "planted": planted}
 
 
-def apply_family(posters: list[Poster], family: Family, seed: int) -> None:
+def make_drifting(poster: Poster, next_base: "BaseCounter", rnd: random.Random) -> None:
+    """Give a controller the turnover of a real one: a new phone, photo set, handle or wording every week or
+    few, each used in its own period of the controller's active span, periods overlapping a little.
+
+    Over the whole world the ads stay connected through the overlaps (a chain); a partial crawl that misses
+    the overlaps sees several groups, as it would on a real site.
+    """
+    start, end = poster.active
+    span, size = end - start + 1, poster.n_ads
+    for _ in range(min(8, 1 + span // 10, 1 + size // 8) - len(poster.phones)):
+        poster.phones.append(random_phone(poster.country, rnd))
+    for _ in range(min(12, 1 + span // 4, 1 + size // 4) - len(poster.base_photos)):  # new photos every few ads
+        poster.base_photos.append(next_base())
+    for _ in range(min(3, 1 + span // 25, 1 + size // 20) - len(poster.handles)):
+        poster.handles.append(_handle(rnd))
+    for i in range(min(6, 1 + span // 10, 1 + size // 8) - len(poster.templates)):  # and a rewrite now and then
+        like = poster.templates[i % len(poster.templates)]
+        poster.templates.append(make_template(f"{poster.poster_id}-t{len(poster.templates)}", like.category, rnd,
+                                              like.language))
+    poster.extra["windows"] = {kind: _periods(len(items), start, end)
+                               for kind, items in (("phones", poster.phones), ("photos", poster.base_photos),
+                                                   ("handles", poster.handles), ("templates", poster.templates))}
+
+
+def _periods(count: int, start: int, end: int, overlap: float = 0.3) -> list[tuple[float, float]]:
+    """`count` consecutive periods covering [start, end], each reaching `overlap` of its length into its neighbours."""
+    length = (end - start + 1) / count
+    return [(start + (i - overlap) * length, start + (i + 1 + overlap) * length) for i in range(count)]
+
+
+def in_use(poster: Poster, kind: str, items: list, day: int) -> list:
+    """The items (phones, photos, handles, templates) a poster uses on `day`: all of them unless it drifts."""
+    periods = poster.extra.get("windows", {}).get(kind)
+    if periods is None:
+        return items
+    return [item for item, (first, last) in zip(items, periods) if first <= day < last] or items
+
+
+def apply_family(posters: list[Poster], family: Family, seed: int, next_base: "BaseCounter") -> None:
     """Family traits of posters, from a random stream of their own (a family changes only what it names)."""
     rnd = random.Random(f"{seed}:family-traits")
     local_numbers = family.on("multilingual") or family.on("no-country")
@@ -270,6 +308,8 @@ def apply_family(posters: list[Poster], family: Family, seed: int) -> None:
             make_evasive(poster, rnd.choice(family.evasive_kinds), rnd)
         if family.extra_hubs and poster.kind == "independent" and rnd.random() < 0.03:
             poster.extra["site_template"] = True  # writes the site's suggested template (a hard negative)
+        if family.drifts and poster.kind == "controller" and poster.evasion is None:
+            make_drifting(poster, next_base, rnd)
 
 
 def geography(family: Family) -> Geography:

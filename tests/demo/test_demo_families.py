@@ -299,7 +299,7 @@ def test_planted_evasive_controllers_have_the_asked_sizes(tmp_path):
 
 def test_partial_world_is_a_tenth_of_the_whole_world_and_a_sample_of_it(tmp_path):
     generate_world(tmp_path / "whole", 1500, 23)
-    generate_world(tmp_path / "part", 1500, 23, family="partial")
+    generate_world(tmp_path / "part", 1500, 23, family="partial", drift=False)
     meta = read_meta(tmp_path / "part")
     assert 0.075 <= meta["n_ads"] / 1500 <= 0.125 and meta["family"]["world_ads"] == 1500
     for name in ("ads.jsonl", "truth.jsonl"):
@@ -307,6 +307,39 @@ def test_partial_world_is_a_tenth_of_the_whole_world_and_a_sample_of_it(tmp_path
         part = (tmp_path / "part" / name).read_text(encoding="utf-8").splitlines()
         assert len(part) == meta["n_ads"] and set(part) <= set(whole), name
         assert [whole.index(line) for line in part] == sorted(whole.index(line) for line in part)
+
+
+def _connected_pairs(records) -> tuple[int, int]:
+    """(same-poster pairs joined through chains of shared evidence, all same-poster pairs)."""
+    parent: dict[str, str] = {}
+
+    def root(ad: str) -> str:
+        while parent.setdefault(ad, ad) != ad:
+            ad = parent[ad]
+        return ad
+
+    first: dict[tuple[str, str], str] = {}
+    for record in records:
+        for key in evidence_keys(record):
+            owner = first.setdefault((record["poster_id"], key), record["ad_id"])
+            parent[root(record["ad_id"])] = root(owner)
+    groups = Counter((r["poster_id"], root(r["ad_id"])) for r in records)
+    sizes = Counter(r["poster_id"] for r in records)
+    return sum(n * (n - 1) // 2 for n in groups.values()), sum(n * (n - 1) // 2 for n in sizes.values())
+
+
+def test_drifting_controllers_switch_phones_photos_and_wording_over_time(tmp_path):
+    generate_world(tmp_path, 1500, 27, family="partial", partial_share=1.0)
+    truth = read_truth(tmp_path)
+    assert read_meta(tmp_path)["family"]["drift"] is None  # on by default with partial
+    records = max(_by_poster([r for r in truth if r["controller_id"]]).values(), key=len)
+    early = [r for r in records if r["first_day"] <= min(x["first_day"] for x in records) + 5]
+    late = [r for r in records if r["first_day"] >= max(x["first_day"] for x in records) - 5]
+    for field in ("phones", "template_id"):
+        values = lambda group: {v for r in group for v in (r[field] if field == "phones" else [r[field]])}  # noqa: E731
+        assert not values(early) & values(late), field
+    joined, pairs = _connected_pairs(truth)
+    assert joined >= 0.995 * pairs, "over the whole world a controller stays (nearly always) one chain of evidence"
 
 
 def test_partial_world_keeps_only_the_photos_its_ads_show(tmp_path):
