@@ -71,3 +71,33 @@ def index_world(store: Store, world: Path, image_dir: Path, day: int | None = No
         for doc_id, doc in world_docs(world, image_store, day, only, footer_into))
     assert report.failed == 0, report.errors[:3]
     return report.ok
+
+
+def enriched_docs(world: Path, image_dir: Path, footer_into: str | None = "body", processes: int = 1) -> dict[str, dict]:
+    """doc id -> the world's crawl-shaped document with the fields `profile_ad` adds, without an index.
+
+    Exactly what the worker would store (same documents, same enrichment), for tests and benchmarks
+    that score linking on many worlds. `processes` > 1 enriches in a pool of that many workers.
+    """
+    docs = [(doc_id, doc, str(image_dir)) for doc_id, doc in world_docs(world, ImageStore(image_dir),
+                                                                        footer_into=footer_into)]
+    if processes > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return dict(pool.imap(_enriched, docs, chunksize=64))
+    return dict(map(_enriched, docs))
+
+
+def _enriched(item: tuple[str, dict, str]) -> tuple[str, dict]:
+    from enrich.profile import profile_ad
+
+    doc_id, doc, image_dir = item
+    images = {}
+    for image in doc.get("images", []):
+        if image.get("path"):
+            try:
+                images[image["path"]] = (Path(image_dir) / image["path"]).read_bytes()
+            except OSError:
+                images[image["path"]] = None
+    return doc_id, {**doc, **profile_ad(doc, images).fields}

@@ -112,6 +112,9 @@ def setup_django(root: Path) -> None:
 
     sys.path.insert(0, str(root))
     os.environ["DJANGO_SETTINGS_MODULE"] = f"{PROJECT}.settings"
+    # Other tests of the session keep Playwright's sync API open, whose event loop counts as
+    # running in this thread; our ORM calls are plain synchronous ones, which is what this allows.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     django.setup()
 
 
