@@ -1,6 +1,6 @@
 """Clustering quality and worker time on a demo world, indexed straight into a fresh deployment.
 
-    .venv/bin/python bench/cluster_quality.py --ads 20000 --seed 3 [--world DIR]
+    .venv/bin/python bench/cluster_quality.py --ads 20000 --seed 3 [--family multilingual,evasive] [--world DIR]
 
 Generates (or reuses) a world with every variation on, indexes its ads as the crawler would
 (images into a content-addressed store), runs the enrichment worker once (enrich + link +
@@ -33,11 +33,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ads", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--family", default="baseline", help="world family (demo generate --family)")
     parser.add_argument("--world", help="world directory (generated there when missing)")
     args = parser.parse_args()
-    world = Path(args.world or f"/tmp/adwatch-bench-world-{args.ads}-{args.seed}")
+    suffix = "" if args.family == "baseline" else f"-{args.family.replace(',', '+')}"
+    world = Path(args.world or f"/tmp/adwatch-bench-world-{args.ads}-{args.seed}{suffix}")
     if not (world / "truth.jsonl").exists():
-        generate_world(world, args.ads, args.seed)
+        generate_world(world, args.ads, args.seed, family=args.family)
     store = Store(connect(load_settings()), f"bench{int(time.time())}")
     store.ensure_schema()
     images = Path(tempfile.mkdtemp(prefix="adwatch-bench-images-"))

@@ -6,7 +6,7 @@ Cheap sources of candidates, each an inverted index from key to ads:
 - text: ads sharing a MinHash-LSH band key are candidate pairs (built in numpy: keys are 64-bit
   codes, groups come from one sort, pairs from each group's upper triangle); each ad keeps its
   `per_ad` candidates that share the most band keys with it (inside a big controller every ad
-  shares keys with hundreds of others, and its 30 closest hold the template group together);
+  shares keys with hundreds of others, and its 15 closest hold the template group together);
 - photos: see enrich.photos (multi-index hashing over every photo at once).
 Keys held by more than `max_key_ads` ads say little and would explode into pairs; they are
 skipped for pair generation and counted, so the cost is visible.

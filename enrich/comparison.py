@@ -32,19 +32,19 @@ class LinkRules:
     # Keys held by more ads than this are not expanded into pairs; each ad keeps its closest
     # candidates (most band keys shared) up to this many (see blocking).
     max_key_ads: int = 200
-    text_candidates_per_ad: int = 30
+    text_candidates_per_ad: int = 15
     # Hubs (enrich.hubs): a key shared by at least `hub_min_ads` ads is a hub when its ads look like
     # any random ads of the index (generality >= hub_generality), or when they carry at least
     # `hub_min_conflicts` distinct established identities and are not clearly coherent
     # (generality >= hub_generality_low, or no context to judge by).
-    hub_min_ads: int = 6
+    hub_min_ads: int = 4
     hub_generality: float = 0.6
     hub_generality_low: float = 0.3
     hub_min_conflicts: int = 4
     hub_identity_share: float = 0.5  # or when they carry this many distinct identities per ad
     # Bridges (enrich.bridges): a key that alone joins two parts of at least `bridge_min_ads` ads,
     # each with identities of its own, is refused unless it covers `bridge_cover` of both parts.
-    bridge_min_ads: int = 5
+    bridge_min_ads: int = 3
     bridge_cover: float = 0.5
 
 
