@@ -79,11 +79,16 @@ def upsert(index: str, doc_id: str, doc: dict, on_insert: dict | None = None,
     """Update `doc_id` with `doc`; when it does not exist yet, create it from `doc` plus `on_insert`.
 
     `on_insert` holds fields set only once (first_seen, say), so replaying the same upsert is a no-op.
-    With `expect`, the update lands only on that version of the document (a missing one conflicts).
+    With `expect`, it is a partial update of that version of the document, which therefore exists:
+    a document changed or deleted since is a conflict (Elasticsearch forbids upserts with a condition).
     """
+    if expect is not None:
+        if on_insert:
+            raise ValueError("an update conditional on a version read cannot also insert: drop on_insert or expect")
+        return BulkAction("update", index, doc_id, {"doc": doc}, expect)
     if on_insert:
-        return BulkAction("update", index, doc_id, {"doc": doc, "upsert": {**on_insert, **doc}}, expect)
-    return BulkAction("update", index, doc_id, {"doc": doc, "doc_as_upsert": True}, expect)
+        return BulkAction("update", index, doc_id, {"doc": doc, "upsert": {**on_insert, **doc}})
+    return BulkAction("update", index, doc_id, {"doc": doc, "doc_as_upsert": True})
 
 
 def replace(index: str, doc_id: str, doc: dict, expect: Version | None = None) -> BulkAction:
@@ -186,7 +191,8 @@ class BulkWriter:
                 status = result.get("status", 500)
                 if status < 300 or (action.op == "delete" and status == 404 and action.expect is None):
                     report.ok += 1
-                elif status == 409 and action.conditional:
+                elif action.conditional and (status == 409 or (status == 404 and action.expect is not None)):
+                    # 404: the document read was deleted since, which is a change like any other.
                     report.conflicts.append(action.id)
                 elif status == 403:
                     # Every other document of this kind would be refused alike: stop and say which privilege.
