@@ -228,6 +228,16 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
             os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
+def _port_frees_up(port: int, within_s: float = 15.0) -> bool:
+    """Whether `port` is free, or becomes free soon: a killed node's sockets close a moment after it dies."""
+    deadline = time.monotonic() + within_s
+    while not port_is_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _http_json(url: str, timeout: float = 2.0, authorization: str | None = None) -> dict:
     request = urllib.request.Request(url, headers={"Authorization": authorization} if authorization else {})
     with urllib.request.urlopen(request, timeout=timeout) as resp:
@@ -284,7 +294,7 @@ class EmbeddedNode:
         last = self.last_state()
         if last is None:
             return free_port(), free_port()
-        if not port_is_free(last.http_port):
+        if not _port_frees_up(last.http_port):
             raise EngineError(
                 f"The embedded node in {self.node_dir} last served {last.url}, and clients (a running crawl, "
                 f"ADWATCH_ES_URL, engine.json readers) still look for it there, but port {last.http_port} is now "
@@ -436,6 +446,7 @@ class EmbeddedNode:
         deadline = time.monotonic() + 30
         while any(_pid_alive(pid) for pid in tree) and time.monotonic() < deadline:
             time.sleep(0.1)
+        _port_frees_up(state.http_port)
 
     def _terminate(self, pid: int | None, timeout_s: float = 60.0) -> bool:
         if not pid or not _pid_alive(pid):
