@@ -85,10 +85,18 @@ def upsert(index: str, doc_id: str, doc: dict, on_insert: dict | None = None,
     if expect is not None:
         if on_insert:
             raise ValueError("an update conditional on a version read cannot also insert: drop on_insert or expect")
-        return BulkAction("update", index, doc_id, {"doc": doc}, expect)
+        return update(index, doc_id, doc, expect)
     if on_insert:
         return BulkAction("update", index, doc_id, {"doc": doc, "upsert": {**on_insert, **doc}})
     return BulkAction("update", index, doc_id, {"doc": doc, "doc_as_upsert": True})
+
+
+def update(index: str, doc_id: str, doc: dict, expect: Version | None = None) -> BulkAction:
+    """Merge `doc` into an existing document (with `expect`, into that version of it); never creates one.
+
+    A missing document is a failure (404), or with `expect` a conflict: it was deleted since read.
+    """
+    return BulkAction("update", index, doc_id, {"doc": doc}, expect)
 
 
 def replace(index: str, doc_id: str, doc: dict, expect: Version | None = None) -> BulkAction:
