@@ -13,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+from elasticsearch import AuthorizationException
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from adwatch import __version__, logs
@@ -21,6 +23,7 @@ from adwatch.config import load_settings
 from adwatch.errors import UserError
 from adwatch.engine import ELASTICSEARCH_VERSION, fetch_distribution, find_java, tree_rss_bytes
 from adwatch.retention import apply_retention, cutoff_month
+from adwatch.retry import permission_denied
 from adwatch.store import Store, connect, embedded_node, now_utc
 
 # Stage packages add their commands through `register(subparsers)`: some as a group of their own
@@ -66,6 +69,14 @@ def _engine(args: argparse.Namespace) -> int:
     return 0
 
 
+def settings_url() -> str:
+    """The configured cluster, for messages (the embedded node when ADWATCH_ES_URL is unset)."""
+    try:
+        return load_settings().es_url or "the embedded node"
+    except UserError:
+        return "the cluster"
+
+
 def _store() -> Store:
     settings = load_settings()
     return Store(connect(settings), settings.index_prefix)
@@ -84,7 +95,7 @@ def _status(args: argparse.Namespace) -> int:
     table.add_column("alias")
     table.add_column("documents", justify="right")
     for alias, count in store.counts().items():
-        table.add_row(alias, str(count))
+        table.add_row(alias, "no read privilege" if count is None else str(count))
     out.print(table)
     partitions = store.ads_partitions()
     out.print(f"Ads partitions: {', '.join(partitions) if partitions else 'none'}")
@@ -142,9 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     # The client logs every request at INFO; that is debug detail for us.
     logging.getLogger("elastic_transport").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
-        return args.func(args)
+        try:
+            return args.func(args)
+        except AuthorizationException as exc:
+            # Any request a command makes with too little privilege, wrapped or not, names what it lacks.
+            raise permission_denied(exc, settings_url()) from exc
     except UserError as exc:
-        Console(stderr=True).print(f"[bold red]adwatch:[/] {exc}", highlight=False)
+        # Escaped: messages quote Elasticsearch ("user [x] on indices [y]"), which is not markup.
+        Console(stderr=True).print(f"[bold red]adwatch:[/] {escape(str(exc))}", highlight=False)
         return 2
 
 

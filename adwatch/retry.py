@@ -154,7 +154,7 @@ def call(client: Elasticsearch, what: str, request: Callable[[Elasticsearch], T]
     return Patience(policy_of(client), what).call(client, request)
 
 
-_UNAUTHORIZED = re.compile(r"action \[(?P<action>[^\]]+)\] is unauthorized for (?:user|API key id) \[(?P<who>[^\]]+)\]"
+_UNAUTHORIZED = re.compile(r"action \[(?P<action>.+?)\] is unauthorized for (?:user|API key id) \[(?P<who>[^\]]+)\]"
                            r".*?(?:on indices \[(?P<indices>[^\]]+)\])?, this action is granted by the "
                            r"(?P<level>index|cluster) privileges \[(?P<privileges>[^\]]+)\]")
 

@@ -21,7 +21,7 @@ from adwatch import schema
 from adwatch.bulk import BulkReport, BulkWriter, replace
 from adwatch.config import Settings
 from adwatch.engine import EmbeddedNode
-from adwatch.errors import EngineUnavailable, UserError
+from adwatch.errors import EngineUnavailable, PermissionDenied, UserError
 from adwatch.retry import (RETRY_ENV, ClientPolicy, Patience, call, describe, permission_denied, policy_of, remember,
                            transient)
 
@@ -384,9 +384,15 @@ class Store:
         except NotFoundError:
             return 0
 
-    def counts(self) -> dict[str, int]:
-        """Documents per alias (0 when an alias does not exist yet)."""
-        return {alias: self.count(alias) for alias in (self.ads, self.clusters, self.runs)}
+    def counts(self) -> dict[str, int | None]:
+        """Documents per alias (0 when an alias does not exist yet, None when these credentials may not read it)."""
+        counts: dict[str, int | None] = {}
+        for alias in (self.ads, self.clusters, self.runs):
+            try:
+                counts[alias] = self.count(alias)
+            except PermissionDenied:
+                counts[alias] = None
+        return counts
 
 
 def now_utc() -> datetime:
