@@ -279,10 +279,10 @@ class Store:
              source: list[str] | bool = True, versions: bool = False) -> Iterator[dict]:
         """Every hit of `query` in `index` once, through a point in time and search_after.
 
-        Hits come in `_seq_no` order. A point in time that is lost (the node restarted, or the
-        consumer held a page longer than the keep-alive) is reopened and the scan resumes after
-        its last hit: none skipped, none twice (a document written meanwhile comes in the version
-        first seen). Memory: one page plus the ids already yielded. `versions` adds `_seq_no` and
+        A point in time that is lost (the node restarted, or the consumer held a page longer than
+        the keep-alive) is reopened and read from the start again, skipping what was already
+        returned: none skipped, none twice (a document written meanwhile comes in the version first
+        seen). Memory: one page plus the ids already returned. `versions` adds `_seq_no` and
         `_primary_term` to every hit, for optimistic writes (`adwatch.bulk.Version.of(hit)`).
         Requests are retried within the client's bound (adwatch/retry.py).
         """
@@ -293,26 +293,25 @@ class Store:
         yielded: dict[str, set[str]] = {}
         pit: str | None = None
         after: list | None = None
-        resume_seq: int | None = None  # _seq_no of the last hit yielded, for a new point in time
         reopened = 0
         try:
             while True:
                 if pit is None:
                     pit = patience.call(self.client, lambda c: c.open_point_in_time(index=index, keep_alive=keep_alive)["id"])
-                    # Every document with a lower _seq_no came before, in any index; equal ones are filtered below.
-                    after = None if resume_seq is None else [resume_seq - 1]
+                    # `_shard_doc` positions mean nothing in a new point in time: start over, skip what was returned.
+                    after = None
                 try:
                     resp = patience.client(self.client).search(
                         pit={"id": pit, "keep_alive": keep_alive}, query=query or {"match_all": {}}, size=page,
-                        sort=[{"_seq_no": "asc"}], search_after=after, source=source,
+                        sort=["_shard_doc"], search_after=after, source=source,
                         seq_no_primary_term=True if versions else None)
                 except NotFoundError as exc:
                     # The point in time is gone (or an index behind it was deleted): open a new one.
                     reopened += 1
                     if reopened > 5:
                         raise
-                    log.warning("scan of %s: point in time lost (%s); reopening after _seq_no %s", index,
-                                describe(exc), resume_seq)
+                    log.warning("scan of %s: point in time lost (%s); reopening, skipping the %d hits already "
+                                "returned", index, describe(exc), sum(map(len, yielded.values())))
                     pit = None
                     continue
                 except AuthorizationException as exc:
@@ -334,7 +333,6 @@ class Store:
                         ids.add(hit["_id"])
                         yield hit
                 after = hits[-1]["sort"]
-                resume_seq = after[0]
         finally:
             if pit is not None:
                 self._close_point_in_time(pit)

@@ -1,12 +1,16 @@
-"""Store.scan (ordered by _seq_no, resumable after a lost point in time) against the plain `_shard_doc` scan.
+"""Store.scan (resumable after a lost point in time, no hit twice) against the plain `_shard_doc` scan.
 
     .venv/bin/python bench/scan_order.py [--docs 200000] [--months 4] [--repeat 3]
 
 Starts a fresh embedded node, indexes synthetic ads over `--months` monthly partitions, then reads
-them all back with page 1000: the baseline is a point in time sorted by `_shard_doc` (the cheapest
-order, not resumable on a new point in time); the candidate is `Store.scan`. Prints the best of
-`--repeat` for each, and the ratio. A third of the documents are updated after indexing, so
-`_seq_no` order is not insertion order.
+them all back with page 1000: the baseline is a bare point in time sorted by `_shard_doc`; the
+candidate is `Store.scan`, which also remembers the ids it returned (so that a scan reopened after
+a lost point in time returns none twice) and retries within the bound. Prints the best of
+`--repeat` for each, and the ratio. A third of the documents are updated after indexing.
+
+Measured (load 3, 2 cores): sorting Store.scan by `_seq_no` instead (resumable by position) cost
+1.27x the baseline at 200k documents and 1.72x at 600k, growing with size; hence `_shard_doc`
+and a restart from the beginning on the rare lost point in time.
 """
 
 from __future__ import annotations
@@ -83,7 +87,7 @@ def main() -> None:
         print(f"documents: {base_n} (baseline) / {ours_n} (Store.scan), {args.months} partitions, page {args.page}, "
               f"load {os.getloadavg()[0]:.1f}")
         print(f"baseline _shard_doc scan: {base_s:.2f} s ({base_n / base_s:,.0f} docs/s)")
-        print(f"Store.scan (_seq_no, resumable): {ours_s:.2f} s ({ours_n / ours_s:,.0f} docs/s)")
+        print(f"Store.scan (resumable, no hit twice): {ours_s:.2f} s ({ours_n / ours_s:,.0f} docs/s)")
         print(f"ratio Store.scan / baseline time: {ours_s / base_s:.2f}")
     finally:
         node.stop()

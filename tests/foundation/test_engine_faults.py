@@ -6,17 +6,15 @@ A node of this module's own (the session node is shared); tests run in file orde
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 from dataclasses import replace as with_fields
-from pathlib import Path
 
 import pytest
+from conftest import node_of_its_own
 
 from adwatch.bulk import BulkWriter, replace
 from adwatch.config import load_settings
-from adwatch.engine import EmbeddedNode, port_is_free
+from adwatch.engine import port_is_free
 from adwatch.errors import EngineUnavailable
 from adwatch.store import Store, connect
 
@@ -27,15 +25,8 @@ DOWN_BOUND_S = 3.0
 
 @pytest.fixture(scope="module")
 def node():
-    settings = load_settings()
-    node_dir = Path(tempfile.mkdtemp(prefix="adwatch-test-faults-"))
-    node = EmbeddedNode(node_dir, settings.cache_dir, heap="512m")
-    try:
-        node.start()
+    with node_of_its_own("faults") as node:
         yield node
-    finally:
-        node.stop()
-        shutil.rmtree(node_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,17 @@ researcher role needs). It is this module's own, started once, heap 512m.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import node_of_its_own
 from elasticsearch import AuthorizationException
 
 from adwatch.bulk import BulkWriter, replace, upsert
 from adwatch.config import load_settings
-from adwatch.engine import Account, EmbeddedNode, Security
+from adwatch.engine import Account, Security
 from adwatch.errors import PermissionDenied, UserError
 from adwatch.lease import ENRICH_LEASE, Lease
 from adwatch.store import Store, connect
@@ -32,19 +31,13 @@ BODY = "Waitress wanted in a hotel abroad, call 0612345678 today"
 
 @pytest.fixture(scope="module")
 def secured():
-    node_dir = Path(tempfile.mkdtemp(prefix="adwatch-test-secured-"))
     users = tuple(Account(f"{role}-user", PASSWORD, (f"adwatch_{role}",)) for role in ROLES)
-    node = EmbeddedNode(node_dir, load_settings().cache_dir, heap="512m", security=Security(
-        superuser=Account("root-user", PASSWORD), users=users, roles_file=ROOT / "adwatch" / "roles.yml",
-        license="trial"))
-    try:
-        state = node.start()
-        admin = as_role(state.url, "admin")
-        admin.ensure_schema()
-        yield state.url
-    finally:
-        node.stop()
-        shutil.rmtree(node_dir, ignore_errors=True)
+    security = Security(superuser=Account("root-user", PASSWORD), users=users,
+                        roles_file=ROOT / "adwatch" / "roles.yml", license="trial")
+    with node_of_its_own("secured", security) as node:
+        url = node.state().url
+        as_role(url, "admin").ensure_schema()
+        yield url
 
 
 def settings_for(url: str, role: str):
