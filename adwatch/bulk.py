@@ -78,7 +78,8 @@ def upsert(index: str, doc_id: str, doc: dict, on_insert: dict | None = None,
            expect: Version | None = None) -> BulkAction:
     """Update `doc_id` with `doc`; when it does not exist yet, create it from `doc` plus `on_insert`.
 
-    `on_insert` holds fields set only once (first_seen, say), so replaying the same upsert is a no-op.
+    `on_insert` holds fields set only once (first_seen, say), so replaying the same upsert is a no-op;
+    inner objects merge (`on_insert={"crawl": {"first_run": r}}` keeps `doc`'s other crawl fields).
     With `expect`, it is a partial update of that version of the document, which therefore exists:
     a document changed or deleted since is a conflict (Elasticsearch forbids upserts with a condition).
     """
@@ -87,7 +88,7 @@ def upsert(index: str, doc_id: str, doc: dict, on_insert: dict | None = None,
             raise ValueError("an update conditional on a version read cannot also insert: drop on_insert or expect")
         return update(index, doc_id, doc, expect)
     if on_insert:
-        return BulkAction("update", index, doc_id, {"doc": doc, "upsert": {**on_insert, **doc}})
+        return BulkAction("update", index, doc_id, {"doc": doc, "upsert": _merged(on_insert, doc)})
     return BulkAction("update", index, doc_id, {"doc": doc, "doc_as_upsert": True})
 
 
@@ -97,6 +98,14 @@ def update(index: str, doc_id: str, doc: dict, expect: Version | None = None) ->
     A missing document is a failure (404), or with `expect` a conflict: it was deleted since read.
     """
     return BulkAction("update", index, doc_id, {"doc": doc}, expect)
+
+
+def _merged(base: dict, over: dict) -> dict:
+    """`over` laid on `base`, inner objects merged the way Elasticsearch merges a partial update."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def replace(index: str, doc_id: str, doc: dict, expect: Version | None = None) -> BulkAction:

@@ -59,6 +59,20 @@ def test_same_upsert_twice_gives_one_document_with_updated_fields(store: Store):
     assert got["first_seen"] == T0.isoformat()  # on_insert fields are never overwritten
 
 
+def test_insert_only_fields_inside_objects_survive_a_second_crawls_upsert(store: Store):
+    # Two crawls of one site both taking an ad for new: the first one's first_seen, edits and first_run stay.
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    for run, seen in (("r1", T0), ("r2", T0 + timedelta(days=1))):
+        doc = {**ad("demo-html", "I1", last_seen=seen.isoformat()), "crawl": {"run_id": run}}
+        del doc["first_seen"]
+        write(store, [upsert(index, "demo-html:I1", doc,
+                             on_insert={"first_seen": seen.isoformat(), "edits": 0, "crawl": {"first_run": run}})])
+    got = store.client.get(index=index, id="demo-html:I1")["_source"]
+    assert (got["first_seen"], got["edits"], got["last_seen"]) == (T0.isoformat(), 0, (T0 + timedelta(days=1)).isoformat())
+    assert got["crawl"] == {"run_id": "r2", "first_run": "r1"}
+
+
 def test_bulk_batch_with_one_invalid_doc_reports_it_and_indexes_the_rest(store: Store):
     store.ensure_schema()
     index = store.ads_partition(T0)
