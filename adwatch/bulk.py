@@ -1,58 +1,124 @@
-"""Bulk writer: idempotent upserts in bounded chunks, retried with back-off, every failure reported.
+"""Bulk writer: idempotent upserts in bounded chunks, retried within a time bound, every failure reported.
 
 Memory stays bounded for any input size: actions are consumed lazily and at most one chunk
 (`chunk_docs` documents or `chunk_bytes` bytes) is held at a time. Documents Elasticsearch
 rejects for their content (a mapping error, say) are reported with their id and reason; only
-overload answers (429, 502/503/504) and connection errors are retried.
+overload answers (429, 502/503/504) and connection errors are retried, until the cluster has
+failed for the client's bound (adwatch/retry.py), then `EngineUnavailable` stops the write.
+
+Optimistic writes: an action carrying `expect` (the `Version` its document had when read) lands
+only if nobody wrote the document since. When someone did, Elasticsearch answers a version
+conflict: that is reported in `BulkReport.conflicts` (the ids), never retried and never counted
+as a failure; the caller re-reads those documents and decides again.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace as _with
 
 import orjson
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, AuthorizationException, Elasticsearch
+
+from adwatch.retry import (TRANSIENT_STATUSES, ClientPolicy, Patience, describe, permission_denied, policy_of,
+                           refusal, transient)
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Plain partial updates of one document by two writers at once can collide inside Elasticsearch
+# (an update is get + compare + index); such an update has no condition, so it is simply redone.
+UPDATE_RETRY_ON_CONFLICT = 3
+
+
+@dataclass(frozen=True)
+class Version:
+    """A document's `_seq_no` and `_primary_term` as last read: the condition of an optimistic write."""
+
+    seq_no: int
+    primary_term: int
+
+    @classmethod
+    def of(cls, hit: dict) -> "Version | None":
+        """From a search hit or get response read with `seq_no_primary_term`; None when it has none."""
+        if hit.get("_seq_no") is None or hit.get("_primary_term") is None:
+            return None
+        return cls(int(hit["_seq_no"]), int(hit["_primary_term"]))
 
 
 @dataclass(frozen=True)
 class BulkAction:
-    """One write: `op` is 'index' (replace), 'update' (partial doc + optional upsert) or 'delete'."""
+    """One write: `op` is 'index' (replace), 'create' (only if absent), 'update' (partial doc + optional
+    upsert) or 'delete'; with `expect`, only if the document is still at that version."""
 
     op: str
     index: str
     id: str
     body: dict | None = None
+    expect: Version | None = None
 
     def lines(self) -> list[bytes]:
-        head = orjson.dumps({self.op: {"_index": self.index, "_id": self.id}})
+        meta: dict = {"_index": self.index, "_id": self.id}
+        if self.expect is not None:
+            meta.update(if_seq_no=self.expect.seq_no, if_primary_term=self.expect.primary_term)
+        elif self.op == "update":
+            meta["retry_on_conflict"] = UPDATE_RETRY_ON_CONFLICT
+        head = orjson.dumps({self.op: meta})
         return [head] if self.body is None else [head, orjson.dumps(self.body)]
 
+    @property
+    def conditional(self) -> bool:
+        """Whether a version conflict is this write's expected answer rather than an error."""
+        return self.expect is not None or self.op == "create"
 
-def upsert(index: str, doc_id: str, doc: dict, on_insert: dict | None = None) -> BulkAction:
+
+def upsert(index: str, doc_id: str, doc: dict, on_insert: dict | None = None,
+           expect: Version | None = None) -> BulkAction:
     """Update `doc_id` with `doc`; when it does not exist yet, create it from `doc` plus `on_insert`.
 
-    `on_insert` holds fields set only once (first_seen, say), so replaying the same upsert is a no-op.
+    `on_insert` holds fields set only once (first_seen, say), so replaying the same upsert is a no-op;
+    inner objects merge (`on_insert={"crawl": {"first_run": r}}` keeps `doc`'s other crawl fields).
+    With `expect`, it is a partial update of that version of the document, which therefore exists:
+    a document changed or deleted since is a conflict (Elasticsearch forbids upserts with a condition).
     """
+    if expect is not None:
+        if on_insert:
+            raise ValueError("an update conditional on a version read cannot also insert: drop on_insert or expect")
+        return update(index, doc_id, doc, expect)
     if on_insert:
-        return BulkAction("update", index, doc_id, {"doc": doc, "upsert": {**on_insert, **doc}})
+        return BulkAction("update", index, doc_id, {"doc": doc, "upsert": _merged(on_insert, doc)})
     return BulkAction("update", index, doc_id, {"doc": doc, "doc_as_upsert": True})
 
 
-def replace(index: str, doc_id: str, doc: dict) -> BulkAction:
-    return BulkAction("index", index, doc_id, doc)
+def update(index: str, doc_id: str, doc: dict, expect: Version | None = None) -> BulkAction:
+    """Merge `doc` into an existing document (with `expect`, into that version of it); never creates one.
+
+    A missing document is a failure (404), or with `expect` a conflict: it was deleted since read.
+    """
+    return BulkAction("update", index, doc_id, {"doc": doc}, expect)
 
 
-def delete(index: str, doc_id: str) -> BulkAction:
-    return BulkAction("delete", index, doc_id)
+def _merged(base: dict, over: dict) -> dict:
+    """`over` laid on `base`, inner objects merged the way Elasticsearch merges a partial update."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def replace(index: str, doc_id: str, doc: dict, expect: Version | None = None) -> BulkAction:
+    return BulkAction("index", index, doc_id, doc, expect)
+
+
+def create(index: str, doc_id: str, doc: dict) -> BulkAction:
+    """Write `doc` only if `doc_id` does not exist; otherwise a conflict (first writer wins)."""
+    return BulkAction("create", index, doc_id, doc)
+
+
+def delete(index: str, doc_id: str, expect: Version | None = None) -> BulkAction:
+    return BulkAction("delete", index, doc_id, expect=expect)
 
 
 @dataclass(frozen=True)
@@ -65,15 +131,19 @@ class DocError:
 
 @dataclass
 class BulkReport:
-    """Outcome of one `BulkWriter.write`: counts plus the first `max_kept` failures in detail."""
+    """Outcome of one `BulkWriter.write`: counts, the first `max_kept` failures in detail, and the ids of
+    conditional writes that met a newer document (`conflicts`: neither written nor failed)."""
 
     ok: int = 0
     failed: int = 0
     retries: int = 0
     errors: list[DocError] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = f"{self.ok} written, {self.failed} failed, {self.retries} retried"
+        if self.conflicts:
+            text += f", {len(self.conflicts)} changed meanwhile (not written)"
         if self.failed > len(self.errors):
             text += f" (details kept for the first {len(self.errors)})"
         return text
@@ -84,18 +154,18 @@ class BulkWriter:
 
     `refresh="wait_for"` makes each chunk visible to search before `write` returns (tests, CLI);
     the default leaves refreshing to the index's interval, which is what bulk throughput wants.
+    `retry_s` overrides the client's retry bound (adwatch/retry.py) for this writer.
     """
 
     def __init__(self, client: Elasticsearch, chunk_docs: int = 500, chunk_bytes: int = 5 * 2**20,
-                 max_retries: int = 6, initial_backoff_s: float = 0.5, max_kept_errors: int = 1000,
-                 refresh: str | None = None) -> None:
+                 max_kept_errors: int = 1000, refresh: str | None = None, retry_s: float | None = None) -> None:
         self.client = client
         self.chunk_docs = chunk_docs
         self.chunk_bytes = chunk_bytes
-        self.max_retries = max_retries
-        self.initial_backoff_s = initial_backoff_s
         self.max_kept_errors = max_kept_errors
         self.refresh = refresh
+        policy = policy_of(client)
+        self.policy: ClientPolicy = policy if retry_s is None else _with(policy, retry_s=retry_s)
 
     def write(self, actions: Iterable[BulkAction]) -> BulkReport:
         report = BulkReport()
@@ -119,46 +189,48 @@ class BulkWriter:
 
     def _send(self, chunk: list[tuple[BulkAction, list[bytes]]], report: BulkReport) -> None:
         pending = chunk
-        for attempt in range(self.max_retries + 1):
+        patience = Patience(self.policy, f"a bulk write of {len(chunk)} documents")
+        while True:
             body = b"\n".join(line for _, lines in pending for line in lines) + b"\n"
             try:
-                resp = self.client.bulk(body=body, refresh=self.refresh)
-            except (TransportConnectionError, ConnectionTimeout) as exc:
-                if attempt == self.max_retries:
+                resp = patience.client(self.client).bulk(body=body, refresh=self.refresh)
+            except AuthorizationException as exc:
+                raise permission_denied(exc, self.policy.cluster, "writing documents") from exc
+            except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+                if not transient(exc):
                     raise
-                self._back_off(attempt, report, f"connection: {exc}")
-                continue
-            except ApiError as exc:
-                if exc.meta.status not in RETRY_STATUSES or attempt == self.max_retries:
-                    raise
-                self._back_off(attempt, report, f"HTTP {exc.meta.status}")
+                report.retries += 1
+                patience.failed(describe(exc))
                 continue
             retry: list[tuple[BulkAction, list[bytes]]] = []
             for (action, lines), item in zip(pending, resp["items"]):
                 result = next(iter(item.values()))
                 status = result.get("status", 500)
-                if status < 300 or (action.op == "delete" and status == 404):
+                if status < 300 or (action.op == "delete" and status == 404 and action.expect is None):
                     report.ok += 1
-                elif status in RETRY_STATUSES and attempt < self.max_retries:
+                elif action.conditional and (status == 409 or (status == 404 and action.expect is not None)):
+                    # 404: the document read was deleted since, which is a change like any other.
+                    report.conflicts.append(action.id)
+                elif status == 403:
+                    # Every other document of this kind would be refused alike: stop and say which privilege.
+                    raise refusal(_reason(result.get("error")), self.policy.cluster, f"writing {action.index}")
+                elif status in TRANSIENT_STATUSES:
                     retry.append((action, lines))
                 else:
                     self._fail(report, action, status, result.get("error"))
             if not retry:
                 return
             pending = retry
-            self._back_off(attempt, report, f"{len(retry)} documents overloaded")
-
-    def _back_off(self, attempt: int, report: BulkReport, why: str) -> None:
-        report.retries += 1
-        delay = self.initial_backoff_s * 2**attempt
-        log.warning("bulk write retry %d in %.1fs (%s)", attempt + 1, delay, why)
-        time.sleep(delay)
+            report.retries += 1
+            patience.failed(f"{len(retry)} documents refused as overloaded or unavailable")
 
     def _fail(self, report: BulkReport, action: BulkAction, status: int, error: object) -> None:
         report.failed += 1
         if len(report.errors) < self.max_kept_errors:
-            if isinstance(error, dict):
-                reason = f"{error.get('type', 'error')}: {error.get('reason', '')}"
-            else:
-                reason = str(error)
-            report.errors.append(DocError(action.index, action.id, status, reason[:500]))
+            report.errors.append(DocError(action.index, action.id, status, _reason(error)[:500]))
+
+
+def _reason(error: object) -> str:
+    if isinstance(error, dict):
+        return f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    return str(error)

@@ -11,15 +11,20 @@ import importlib
 import logging
 import sys
 import time
+from pathlib import Path
 
+from elasticsearch import AuthorizationException
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from adwatch import __version__, logs
 from adwatch.config import load_settings
 from adwatch.errors import UserError
 from adwatch.engine import ELASTICSEARCH_VERSION, fetch_distribution, find_java, tree_rss_bytes
-from adwatch.store import Store, connect, embedded_node, month_of, now_utc
+from adwatch.retention import apply_retention, cutoff_month
+from adwatch.retry import permission_denied
+from adwatch.store import Store, connect, embedded_node, now_utc
 
 # Stage packages add their commands through `register(subparsers)`: some as a group of their own
 # (`adwatch demo generate`), some at the top level (`adwatch crawl`).
@@ -64,6 +69,14 @@ def _engine(args: argparse.Namespace) -> int:
     return 0
 
 
+def settings_url() -> str:
+    """The configured cluster, for messages (the embedded node when ADWATCH_ES_URL is unset)."""
+    try:
+        return load_settings().es_url or "the embedded node"
+    except UserError:
+        return "the cluster"
+
+
 def _store() -> Store:
     settings = load_settings()
     return Store(connect(settings), settings.index_prefix)
@@ -82,7 +95,7 @@ def _status(args: argparse.Namespace) -> int:
     table.add_column("alias")
     table.add_column("documents", justify="right")
     for alias, count in store.counts().items():
-        table.add_row(alias, str(count))
+        table.add_row(alias, "no read privilege" if count is None else str(count))
     out.print(table)
     partitions = store.ads_partitions()
     out.print(f"Ads partitions: {', '.join(partitions) if partitions else 'none'}")
@@ -90,12 +103,12 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _retention(args: argparse.Namespace) -> int:
-    store = _store()
+    settings = load_settings()
     today = now_utc()
-    months = today.year * 12 + today.month - 1 - (args.keep_months - 1)
-    cutoff = month_of(f"{months // 12:04d}-{months % 12 + 1:02d}-01")
-    dropped = store.drop_ads_before(cutoff)
-    out.print(f"Kept ads from {cutoff} on; dropped {', '.join(dropped) if dropped else 'nothing'}.")
+    cutoff_month(today, args.keep_months)  # refuse a bad value before touching anything
+    store = Store(connect(settings), settings.index_prefix)
+    images = Path(args.images) if args.images else settings.image_dir
+    out.print(apply_retention(store, args.keep_months, images, today).summary())
     return 0
 
 
@@ -118,8 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="show indices and document counts")
     status.set_defaults(func=_status)
 
-    retention = sub.add_parser("retention", help="drop ads partitions older than N months")
-    retention.add_argument("--keep-months", type=int, required=True, help="months to keep, counting this one")
+    retention = sub.add_parser("retention", help="drop ads first seen before the last N months, and every trace of them")
+    retention.add_argument("--keep-months", type=int, required=True, help="months to keep, counting this one (>= 1)")
+    retention.add_argument("--images", default=None,
+                           help="the crawler's image store (default <cache>/images); unreferenced photos are deleted")
     retention.set_defaults(func=_retention)
 
     for name, (modules, help_text) in STAGE_GROUPS.items():
@@ -138,9 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     # The client logs every request at INFO; that is debug detail for us.
     logging.getLogger("elastic_transport").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
-        return args.func(args)
+        try:
+            return args.func(args)
+        except AuthorizationException as exc:
+            # Any request a command makes with too little privilege, wrapped or not, names what it lacks.
+            raise permission_denied(exc, settings_url()) from exc
     except UserError as exc:
-        Console(stderr=True).print(f"[bold red]adwatch:[/] {exc}", highlight=False)
+        # Escaped: messages quote Elasticsearch ("user [x] on indices [y]"), which is not markup.
+        Console(stderr=True).print(f"[bold red]adwatch:[/] {escape(str(exc))}", highlight=False)
         return 2
 
 

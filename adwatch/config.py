@@ -43,6 +43,9 @@ class Settings:
     es_password: str = ""
     es_ca_certs: str = ""
     es_timeout_s: float = 30.0
+    # How long every client keeps retrying a cluster that does not answer before it stops with
+    # EngineUnavailable (connect, bulk writes, scans, refresh, count): adwatch/retry.py.
+    es_retry_s: float = 180.0
     cache_dir: Path = field(default_factory=default_cache_dir)
     engine_heap: str = "512m"
     # Prefix of every index, alias and template, so one cluster can host several deployments.
@@ -84,6 +87,7 @@ _ENV = {
     "es_password": "ADWATCH_ES_PASSWORD",
     "es_ca_certs": "ADWATCH_ES_CA_CERTS",
     "es_timeout_s": "ADWATCH_ES_TIMEOUT",
+    "es_retry_s": "ADWATCH_ES_RETRY_SECONDS",
     "cache_dir": "ADWATCH_CACHE_DIR",
     "engine_heap": "ADWATCH_ENGINE_HEAP",
     "index_prefix": "ADWATCH_INDEX_PREFIX",
@@ -95,7 +99,7 @@ _ENV = {
     "alert_error_rate": "ADWATCH_ALERT_ERROR_RATE",
 }
 # Settings read as numbers (environment values are strings).
-_FLOATS = ("es_timeout_s", "alert_webhook_timeout_s", "alert_error_rate")
+_FLOATS = ("es_timeout_s", "es_retry_s", "alert_webhook_timeout_s", "alert_error_rate")
 
 
 def _config_file() -> Path | None:

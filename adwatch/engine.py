@@ -1,13 +1,16 @@
 """The embedded Elasticsearch: fetch Elastic's minimal distribution through Maven and run one node.
 
-The node is a real Elasticsearch server (the `integ-test-zip` distribution: server core only, no
-security, no painless, no ILM), bound to 127.0.0.1 on free ports, with a bounded heap and a data
-directory chosen by the caller. Elasticsearch refuses to run as root, so when we are root the node
-runs as the unprivileged system user `adwatch-es`, created on first use.
+The node is a real Elasticsearch server (the `integ-test-zip` distribution: server core plus
+x-pack security, no painless, no ILM), bound to 127.0.0.1, with a bounded heap and a data directory
+chosen by the caller. A node that died (killed, crashed) comes back on the HTTP port it had, so
+clients holding its address reach it again without re-reading anything. Security is off unless a
+`Security` is given (the suite's least-privilege tests). Elasticsearch refuses to run as root, so
+when we are root the node runs as the unprivileged system user `adwatch-es`, created on first use.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pwd
@@ -48,6 +51,34 @@ class JavaRuntime:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A file-realm user of a secured node: name, password, role names."""
+
+    username: str
+    password: str
+    roles: tuple[str, ...] = ("superuser",)
+
+    def authorization(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+
+
+@dataclass(frozen=True)
+class Security:
+    """A secured node: x-pack security on (plain HTTP on loopback), file-based roles and users.
+
+    File realm and file roles because the minimal distribution cannot create the `.security`
+    index that native users, native roles and API keys live in (its mapping needs an analyzer of
+    the analysis-common module, which this distribution lacks). `license` is the self-generated
+    one: `trial` for features beyond basic, such as field-level security.
+    """
+
+    superuser: Account
+    users: tuple[Account, ...] = ()
+    roles_file: Path | None = None
+    license: str = "basic"
+
+
+@dataclass(frozen=True)
 class NodeState:
     """What a running node left behind in its directory so other processes can find it."""
 
@@ -58,6 +89,8 @@ class NodeState:
     node_dir: str
     started_at: float
     seconds_to_ready: float
+    transport_port: int = 0
+    secured: bool = False
 
 
 # --------------------------------------------------------------------------- distribution
@@ -158,6 +191,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:`port` now.
+
+    SO_REUSEADDR as Elasticsearch sets it: connections of a killed node lingering in TIME_WAIT do
+    not count as taken, a listening socket does.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _node_user() -> pwd.struct_passwd | None:
     """The account the node runs as: None means 'as ourselves' (we are not root)."""
     if os.geteuid() != 0:
@@ -180,8 +228,19 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
             os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
 
 
-def _http_json(url: str, timeout: float = 2.0) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
+def _port_frees_up(port: int, within_s: float = 15.0) -> bool:
+    """Whether `port` is free, or becomes free soon: a killed node's sockets close a moment after it dies."""
+    deadline = time.monotonic() + within_s
+    while not port_is_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _http_json(url: str, timeout: float = 2.0, authorization: str | None = None) -> dict:
+    request = urllib.request.Request(url, headers={"Authorization": authorization} if authorization else {})
+    with urllib.request.urlopen(request, timeout=timeout) as resp:
         return json.loads(resp.read())
 
 
@@ -192,16 +251,22 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A killed child that nobody has waited for yet is a zombie: it answers signals but is gone.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 class EmbeddedNode:
     """One Elasticsearch node living in `node_dir` (config/, data/, logs/, tmp/, engine.json)."""
 
-    def __init__(self, node_dir: Path, cache_dir: Path, heap: str = "512m") -> None:
+    def __init__(self, node_dir: Path, cache_dir: Path, heap: str = "512m", security: Security | None = None) -> None:
         self.node_dir = Path(node_dir).absolute()
         self.cache_dir = Path(cache_dir).absolute()
         self.heap = heap
+        self.security = security
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -212,30 +277,53 @@ class EmbeddedNode:
     def log_path(self) -> Path:
         return self.node_dir / "logs" / "console.log"
 
-    def state(self) -> NodeState | None:
-        """The running node's state, or None when no node from this directory is alive."""
+    def last_state(self) -> NodeState | None:
+        """What the last node of this directory wrote, alive or not (None when nothing readable)."""
         try:
-            state = NodeState(**json.loads(self.state_path.read_text()))
+            return NodeState(**json.loads(self.state_path.read_text()))
         except (OSError, ValueError, TypeError):
             return None
-        return state if _pid_alive(state.pid) else None
+
+    def state(self) -> NodeState | None:
+        """The running node's state, or None when no node from this directory is alive."""
+        state = self.last_state()
+        return state if state and _pid_alive(state.pid) else None
+
+    def _ports(self) -> tuple[int, int]:
+        """(http, transport): the ones a node that died here had, so its clients find it again, else free ones."""
+        last = self.last_state()
+        if last is None:
+            return free_port(), free_port()
+        if not _port_frees_up(last.http_port):
+            raise EngineError(
+                f"The embedded node in {self.node_dir} last served {last.url}, and clients (a running crawl, "
+                f"ADWATCH_ES_URL, engine.json readers) still look for it there, but port {last.http_port} is now "
+                "taken by another program. Free that port and start again, or run `adwatch engine stop` to forget "
+                "the old address and start on a new port (then restart anything still using the old one)."
+            )
+        transport = last.transport_port if last.transport_port and port_is_free(last.transport_port) else free_port()
+        return last.http_port, transport
 
     def start(self, timeout_s: float = 180.0) -> NodeState:
-        """Start the node (or return the one already running) and wait until the cluster is usable."""
+        """Start the node (or return the one already running) and wait until the cluster is usable.
+
+        A node that died comes back on its old HTTP port with the same data directory.
+        """
         running = self.state()
         if running:
             return running
         home = fetch_distribution(self.cache_dir)
         java = find_java()
         user = _node_user()
-        http_port, transport_port = free_port(), free_port()
+        http_port, transport_port = self._ports()
         self._write_config(home, http_port, transport_port)
-        if user:
-            _chown_tree(self.node_dir, user)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ES_", "JAVA_"))}
         env.update(ES_JAVA_HOME=str(java.home), ES_PATH_CONF=str(self.node_dir / "config"),
                    ES_TMPDIR=str(self.node_dir / "tmp"))
+        if self.security:
+            self._secure(home, env)
         if user:
+            _chown_tree(self.node_dir, user)
             env.update(HOME=str(self.node_dir), USER=user.pw_name, LOGNAME=user.pw_name)
         log = open(self.log_path, "ab")
         began = time.monotonic()
@@ -252,9 +340,26 @@ class EmbeddedNode:
         version = self._wait_ready(url, timeout_s)
         state = NodeState(pid=self._proc.pid, url=url, http_port=http_port, version=version,
                           node_dir=str(self.node_dir), started_at=time.time(),
-                          seconds_to_ready=round(time.monotonic() - began, 2))
+                          seconds_to_ready=round(time.monotonic() - began, 2), transport_port=transport_port,
+                          secured=self.security is not None)
         write_atomically(self.state_path, json.dumps(asdict(state), indent=2))
         return state
+
+    def _secure(self, home: Path, env: dict) -> None:
+        config = self.node_dir / "config"
+        if self.security.roles_file:
+            shutil.copyfile(self.security.roles_file, config / "roles.yml")
+        users = config / "users"
+        existing = {line.split(":", 1)[0] for line in users.read_text().splitlines()} if users.is_file() else set()
+        for account in (self.security.superuser, *self.security.users):
+            if account.username in existing:
+                continue
+            done = subprocess.run([str(home / "bin" / "elasticsearch-users"), "useradd", account.username,
+                                   "-p", account.password, "-r", ",".join(account.roles)],
+                                  env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise EngineError(f"elasticsearch-users could not add the user {account.username}: "
+                                  f"{(done.stdout + done.stderr).strip()[-500:]}")
 
     def _write_config(self, home: Path, http_port: int, transport_port: int) -> None:
         for sub in ("data", "logs", "tmp"):
@@ -274,8 +379,12 @@ class EmbeddedNode:
             f"transport.port: {transport_port}",
             f"path.data: {self.node_dir / 'data'}",
             f"path.logs: {self.node_dir / 'logs'}",
-            # The minimal distribution ships security but we bind loopback only; external clusters keep theirs.
-            "xpack.security.enabled: false",
+            # The minimal distribution ships security. Off by default (loopback only, one user); on with a
+            # `Security`, over plain HTTP: roles and privileges are what a secured node is started to test.
+            *(["xpack.security.enabled: true", "xpack.security.http.ssl.enabled: false",
+               "xpack.security.transport.ssl.enabled: false",
+               f"xpack.license.self_generated.type: {self.security.license}"]
+              if self.security else ["xpack.security.enabled: false"]),
             # Small laptops and CI disks are often >90 % full; a read-only index there would look like a bug.
             "cluster.routing.allocation.disk.threshold_enabled: false",
             "",
@@ -287,10 +396,11 @@ class EmbeddedNode:
             if self._proc and self._proc.poll() is not None:
                 raise EngineError(f"Elasticsearch exited with code {self._proc.returncode} while starting; "
                                   f"its last log lines are in {self.log_path}:\n{self._log_tail()}")
+            auth = self.security.superuser.authorization() if self.security else None
             try:
-                health = _http_json(f"{url}/_cluster/health")
+                health = _http_json(f"{url}/_cluster/health", authorization=auth)
                 if health.get("status") in ("green", "yellow"):
-                    nodes = _http_json(f"{url}/_nodes/_local?filter_path=nodes.*.version")
+                    nodes = _http_json(f"{url}/_nodes/_local?filter_path=nodes.*.version", authorization=auth)
                     return next(iter(nodes["nodes"].values()))["version"]
             except (urllib.error.URLError, ConnectionError, OSError, ValueError, KeyError, StopIteration):
                 pass
@@ -312,6 +422,31 @@ class EmbeddedNode:
         stopped = self._terminate(pid, timeout_s)
         self.state_path.unlink(missing_ok=True)
         return stopped
+
+    def kill(self) -> None:
+        """SIGKILL the node's launcher and server JVM at once, as a crash would (fault tests).
+
+        engine.json stays behind, so the next `start` comes back on the same port.
+        """
+        state = self.state()
+        if state is None:
+            return
+        tree, stack = [], [state.pid]
+        while stack:
+            pid = stack.pop()
+            tree.append(pid)
+            stack += _children(pid)
+        for pid in reversed(tree):  # the server first, so the launcher cannot restart or outlive it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self._proc and self._proc.pid == state.pid:
+            self._proc.wait(30)
+        deadline = time.monotonic() + 30
+        while any(_pid_alive(pid) for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _port_frees_up(state.http_port)
 
     def _terminate(self, pid: int | None, timeout_s: float = 60.0) -> bool:
         if not pid or not _pid_alive(pid):

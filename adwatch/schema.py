@@ -4,7 +4,8 @@ Three kinds of index, each behind an alias so readers never see a version or a p
 - ads:      alias `<prefix>-ads`, monthly partitions `<prefix>-ads-v<N>-YYYY.MM` (by first_seen), so
             retention is "delete old partitions";
 - clusters: alias `<prefix>-clusters` -> `<prefix>-clusters-v<N>`;
-- runs:     alias `<prefix>-runs` -> `<prefix>-runs-v<N>`.
+- runs:     alias `<prefix>-runs` -> `<prefix>-runs-v<N>`;
+- leases:   alias `<prefix>-leases` -> `<prefix>-leases-v<N>` (one document per lease, adwatch/lease.py).
 Roots are `dynamic: strict`: a misspelt field is an indexing error, not a silently new field.
 Only server-core field types are used, so the minimal distribution and a full cluster behave alike.
 """
@@ -19,7 +20,7 @@ from elasticsearch.dsl import (
 )
 
 # Bump a kind's version when its mapping changes incompatibly; `Store.migrate` copies to the new one.
-VERSIONS = {"ads": 1, "clusters": 1, "runs": 1}
+VERSIONS = {"ads": 1, "clusters": 1, "runs": 1, "leases": 1}
 
 
 class ImageRef(InnerDoc):
@@ -215,7 +216,25 @@ class RunDoc(Document):
         dynamic = MetaField("strict")
 
 
-DOCUMENTS: dict[str, type[Document]] = {"ads": AdDoc, "clusters": ClusterDoc, "runs": RunDoc}
+class LeaseDoc(Document):
+    """One lease (adwatch/lease.py): which process may run a job that must not run twice at once."""
+
+    name = Keyword()
+    holder = Keyword()  # a fresh id per acquisition
+    host = Keyword()
+    pid = Long()
+    purpose = Keyword()
+    acquired_at = Date()
+    renewed_at = Date()
+    expires_at = Date()
+    # How to tell on the holder's own machine that the holder died (boot id, pid namespace, start time).
+    process = Object(enabled=False)
+
+    class Meta:
+        dynamic = MetaField("strict")
+
+
+DOCUMENTS: dict[str, type[Document]] = {"ads": AdDoc, "clusters": ClusterDoc, "runs": RunDoc, "leases": LeaseDoc}
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,17 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import ConnectionTimeout
-from elasticsearch import ApiError, AuthenticationException, BadRequestError, Elasticsearch, NotFoundError
+from elastic_transport import ConnectionTimeout, TransportError
+from elasticsearch import (ApiError, AuthenticationException, AuthorizationException, BadRequestError, Elasticsearch,
+                           NotFoundError)
 
 from adwatch import schema
 from adwatch.bulk import BulkReport, BulkWriter, replace
 from adwatch.config import Settings
 from adwatch.engine import EmbeddedNode
-from adwatch.errors import UserError
+from adwatch.errors import EngineUnavailable, PermissionDenied, UserError
+from adwatch.retry import (RETRY_ENV, ClientPolicy, Patience, call, describe, permission_denied, policy_of, remember,
+                           transient)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,12 @@ def resolve_url(settings: Settings) -> str:
 
 
 def connect(settings: Settings, url: str | None = None) -> Elasticsearch:
-    """A client for the configured cluster, checked with one health call before it is returned."""
+    """A client for the configured cluster, checked with one health call before it is returned.
+
+    The client carries the settings' retry bound (`es_retry_s`): a cluster that does not answer
+    the health check within it raises EngineUnavailable, and so do the bulk writer, scans,
+    refresh and count made with this client later.
+    """
     url = url or resolve_url(settings)
     options: dict = {"request_timeout": settings.es_timeout_s, "retry_on_timeout": True, "max_retries": 3}
     if settings.es_api_key:
@@ -60,21 +68,54 @@ def connect(settings: Settings, url: str | None = None) -> Elasticsearch:
             raise StoreUnavailable(f"ADWATCH_ES_CA_CERTS points at {settings.es_ca_certs}, which is not a file.")
         options["ca_certs"] = settings.es_ca_certs
     client = Elasticsearch(url, **options)
+    remember(client, ClientPolicy(cluster=url, retry_s=settings.es_retry_s,
+                                  request_timeout_s=min(10.0, settings.es_timeout_s)))
     try:
-        client.options(request_timeout=min(10.0, settings.es_timeout_s), max_retries=0).cluster.health()
+        call(client, "a health check", lambda c: c.cluster.health())
     except AuthenticationException as exc:
         raise StoreUnavailable(
             f"Elasticsearch at {url} refused our credentials ({exc.meta.status}); check ADWATCH_ES_API_KEY or "
             "ADWATCH_ES_USERNAME / ADWATCH_ES_PASSWORD."
         ) from exc
-    except (TransportConnectionError, ConnectionTimeout) as exc:
-        raise StoreUnavailable(
-            f"Cannot reach Elasticsearch at {url} ({type(exc).__name__}). Is it running? Start the embedded node "
-            "with `adwatch engine start`, or fix ADWATCH_ES_URL. Nothing was written."
-        ) from exc
+    except EngineUnavailable as exc:
+        raise EngineUnavailable(
+            f"Cannot reach Elasticsearch at {url} ({exc.why}; tried for {exc.waited_s:.0f} s, the bound set by "
+            f"{RETRY_ENV}). Is it running? Start the embedded node with `adwatch engine start`, or fix "
+            "ADWATCH_ES_URL. Nothing was written.", cluster=url, waited_s=exc.waited_s, why=exc.why) from exc
     except ApiError as exc:
         raise StoreUnavailable(f"Elasticsearch at {url} answered {exc.meta.status} to a health check: {exc}.") from exc
+    # Later requests time out as configured; the health check alone is kept short.
+    remember(client, ClientPolicy(cluster=url, retry_s=settings.es_retry_s, request_timeout_s=settings.es_timeout_s))
     return client
+
+
+def _created(create: Callable[[], object]) -> bool:
+    """Run an index creation; False when another process (setting up at the same time) made it first."""
+    try:
+        create()
+    except BadRequestError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True
+
+
+def _mapping_gaps(expected: dict, actual: dict, path: str = "") -> list[str]:
+    """Fields (and sub-fields) of `expected` that `actual` lacks or maps with another type."""
+    gaps = []
+    if not path and expected.get("dynamic") and str(actual.get("dynamic")) != str(expected["dynamic"]):
+        gaps.append(f"dynamic: {expected['dynamic']}")
+    have = actual.get("properties", {})
+    for name, field in expected.get("properties", {}).items():
+        where = f"{path}{name}"
+        if name not in have:
+            gaps.append(where)
+            continue
+        if field.get("type", "object") != have[name].get("type", "object"):
+            gaps.append(f"{where} (type)")
+        gaps += [f"{where}.{sub}" for sub in field.get("fields", {}) if sub not in have[name].get("fields", {})]
+        gaps += _mapping_gaps(field, have[name], f"{where}.")
+    return gaps
 
 
 def month_of(when: datetime | date | str) -> str:
@@ -105,31 +146,63 @@ class Store:
 
     # ------------------------------------------------------------------ schema
 
-    def ensure_schema(self) -> list[str]:
-        """Create or update templates, and create the clusters and runs indices; idempotent.
+    @property
+    def leases(self) -> str:
+        return self.names.alias("leases")
 
-        Returns what was created, for the CLI to show.
+    def ensure_schema(self) -> list[str]:
+        """Create or update templates and indices; idempotent, and read-only when all is current.
+
+        A deployment whose indices already hold every field of this AdWatch version is not written
+        to, so a stage running with its least-privilege role (adwatch/roles.yml) may call this at
+        start: checking needs only `view_index_metadata`. Creating or changing anything is the
+        admin's (`adwatch setup`); refused, it names the missing privilege. Returns what was created.
         """
+        try:
+            if not self.schema_gaps():
+                return []
+            return self._create_or_update_schema()
+        except AuthorizationException as exc:
+            raise permission_denied(exc, policy_of(self.client).cluster,
+                                    "creating or updating the AdWatch schema (run `adwatch setup` as adwatch_admin)") from exc
+
+    def schema_gaps(self) -> list[str]:
+        """What is missing from this deployment's indices ('adwatch-ads', 'adwatch-clusters: field x'...)."""
+        gaps: list[str] = []
+        for kind in schema.DOCUMENTS:
+            alias = self.names.alias(kind)
+            try:
+                found = call(self.client, f"reading the mapping of {alias}",
+                             lambda c: c.indices.get_mapping(index=alias)).body
+            except NotFoundError:
+                gaps.append(alias)
+                continue
+            expected = schema.mapping(kind)
+            for index, body in sorted(found.items()):
+                gaps += [f"{index}: {path}" for path in _mapping_gaps(expected, body.get("mappings", {}))]
+        return gaps
+
+    def _create_or_update_schema(self) -> list[str]:
         created: list[str] = []
         self._put_ads_template(schema.VERSIONS["ads"])
         # The current month's partition always exists, so the ads alias resolves even before any crawl.
         if not self.client.indices.exists_alias(name=self.ads):
             index = self.ads_partition(now_utc())
-            self.client.indices.create(index=index)
-            created.append(index)
-        for kind in ("clusters", "runs"):
-            alias = self.names.alias(kind)
-            if not self.client.indices.exists_alias(name=alias):
-                index = self.names.versioned(kind)
-                self._create_index(kind, index, alias)
+            if _created(lambda: self.client.indices.create(index=index)):
                 created.append(index)
+        for kind in schema.DOCUMENTS:
+            alias = self.names.alias(kind)
+            if kind != "ads" and not self.client.indices.exists_alias(name=alias):
+                index = self.names.versioned(kind)
+                if _created(lambda: self._create_index(kind, index, alias)):
+                    created.append(index)
         self._add_new_fields()
         return created
 
     def _add_new_fields(self) -> None:
         # Fields added to a kind's mapping since its indices were made reach them in place (an additive
         # change); anything Elasticsearch refuses needs a new version and `Store.migrate`.
-        for kind in ("ads", "clusters", "runs"):
+        for kind in schema.DOCUMENTS:
             body = schema.mapping(kind)
             try:
                 self.client.indices.put_mapping(index=self.names.alias(kind), properties=body["properties"],
@@ -167,8 +240,10 @@ class Store:
             return []
         return sorted(found.body, key=lambda name: name.rsplit("-", 1)[-1])
 
-    def refresh(self) -> None:
-        self.client.indices.refresh(index=f"{self.names.prefix}-*")
+    def refresh(self, index: str | None = None) -> None:
+        """Make recent writes searchable: `index`, else every index of this deployment."""
+        target = index or f"{self.names.prefix}-*"
+        call(self.client, f"a refresh of {target}", lambda c: c.indices.refresh(index=target))
 
     # ------------------------------------------------------------------ migration
 
@@ -201,24 +276,73 @@ class Store:
         return report
 
     def scan(self, index: str, query: dict | None = None, page: int = 1000,
-             source: list[str] | bool = True) -> Iterator[dict]:
-        """Every hit of `query` in `index`, through a point in time and search_after (bounded memory)."""
-        pit = self.client.open_point_in_time(index=index, keep_alive="2m")["id"]
+             source: list[str] | bool = True, versions: bool = False) -> Iterator[dict]:
+        """Every hit of `query` in `index` once, through a point in time and search_after.
+
+        A point in time that is lost (the node restarted, or the consumer held a page longer than
+        the keep-alive) is reopened and read from the start again, skipping what was already
+        returned: none skipped, none twice (a document written meanwhile comes in the version first
+        seen). Memory: one page plus the ids already returned. `versions` adds `_seq_no` and
+        `_primary_term` to every hit, for optimistic writes (`adwatch.bulk.Version.of(hit)`).
+        Requests are retried within the client's bound (adwatch/retry.py).
+        """
+        policy = policy_of(self.client)
+        # Outlives the retry bound: a consumer whose writes back off for the whole bound still finds its scan.
+        keep_alive = f"{int(policy.retry_s) + 300}s"
+        patience = Patience(policy, f"a scan of {index}")
+        yielded: dict[str, set[str]] = {}
+        pit: str | None = None
+        after: list | None = None
+        reopened = 0
         try:
-            after = None
             while True:
-                resp = self.client.search(
-                    pit={"id": pit, "keep_alive": "2m"}, query=query or {"match_all": {}}, size=page,
-                    sort=["_shard_doc"], search_after=after, source=source,
-                )
+                if pit is None:
+                    pit = patience.call(self.client, lambda c: c.open_point_in_time(index=index, keep_alive=keep_alive)["id"])
+                    # `_shard_doc` positions mean nothing in a new point in time: start over, skip what was returned.
+                    after = None
+                try:
+                    resp = patience.client(self.client).search(
+                        pit={"id": pit, "keep_alive": keep_alive}, query=query or {"match_all": {}}, size=page,
+                        sort=["_shard_doc"], search_after=after, source=source,
+                        seq_no_primary_term=True if versions else None)
+                except NotFoundError as exc:
+                    # The point in time is gone (or an index behind it was deleted): open a new one.
+                    reopened += 1
+                    if reopened > 5:
+                        raise
+                    log.warning("scan of %s: point in time lost (%s); reopening, skipping the %d hits already "
+                                "returned", index, describe(exc), sum(map(len, yielded.values())))
+                    pit = None
+                    continue
+                except AuthorizationException as exc:
+                    raise permission_denied(exc, policy.cluster, f"reading {index}") from exc
+                except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+                    if not transient(exc):
+                        raise
+                    patience.failed(describe(exc))
+                    continue
+                patience.succeeded()
+                reopened = 0
                 hits = resp["hits"]["hits"]
                 if not hits:
                     return
                 pit = resp.get("pit_id", pit)
-                yield from hits
+                for hit in hits:
+                    ids = yielded.setdefault(hit["_index"], set())
+                    if hit["_id"] not in ids:
+                        ids.add(hit["_id"])
+                        yield hit
                 after = hits[-1]["sort"]
         finally:
-            self.client.close_point_in_time(id=pit)
+            if pit is not None:
+                self._close_point_in_time(pit)
+
+    def _close_point_in_time(self, pit: str) -> None:
+        # Best effort and never retried: an unclosed point in time only waits for its keep-alive.
+        try:
+            self.client.options(max_retries=0, request_timeout=5).close_point_in_time(id=pit)
+        except (ApiError, TransportError):
+            pass
 
     # ------------------------------------------------------------------ retention
 
@@ -251,16 +375,22 @@ class Store:
 
     # ------------------------------------------------------------------ status
 
-    def count(self, alias: str) -> int:
-        """Documents behind an alias or index; 0 when it does not exist yet."""
+    def count(self, alias: str, query: dict | None = None) -> int:
+        """Documents behind an alias or index (matching `query`); 0 when it does not exist yet."""
         try:
-            return self.client.count(index=alias)["count"]
+            return call(self.client, f"a count of {alias}", lambda c: c.count(index=alias, query=query)["count"])
         except NotFoundError:
             return 0
 
-    def counts(self) -> dict[str, int]:
-        """Documents per alias (0 when an alias does not exist yet)."""
-        return {alias: self.count(alias) for alias in (self.ads, self.clusters, self.runs)}
+    def counts(self) -> dict[str, int | None]:
+        """Documents per alias (0 when an alias does not exist yet, None when these credentials may not read it)."""
+        counts: dict[str, int | None] = {}
+        for alias in (self.ads, self.clusters, self.runs):
+            try:
+                counts[alias] = self.count(alias)
+            except PermissionDenied:
+                counts[alias] = None
+        return counts
 
 
 def now_utc() -> datetime:

@@ -4,7 +4,9 @@ Generate a demo world (reused when it is already there), start the embedded Elas
 the demo marketplace, crawl both flavours through the real crawler, enrich and cluster, print the
 largest clusters and the evaluation against the truth, write the Kibana saved objects and one
 researcher export, then stop what it started. The demo lives
-in its own deployment (index prefix `demo`), reset at each run, so it never touches other data.
+in its own deployment (index prefix `demo`), reset at each run (every `demo-*` index and template
+is deleted), so it runs on the embedded node only, whatever ADWATCH_ES_URL says: someone's real
+cluster is used only with `--on-cluster`, after a yes to the question naming it (or `--yes`).
 """
 
 from __future__ import annotations
@@ -106,19 +108,58 @@ def _analyst_outputs(out_dir: Path, store: Store, settings) -> tuple[Path, Path]
     return kibana, result.path
 
 
-def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = False) -> int:
+_CREDENTIALS = {"es_api_key": "", "es_username": "", "es_password": "", "es_ca_certs": ""}
+_CREDENTIAL_ENV = ("ADWATCH_ES_API_KEY", "ADWATCH_ES_USERNAME", "ADWATCH_ES_PASSWORD", "ADWATCH_ES_CA_CERTS")
+
+
+def _ask(question: str) -> bool:
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def demo_cluster(settings, on_cluster: bool, yes: bool, ask=_ask, interactive: bool | None = None) -> str | None:
+    """The external cluster the demo may reset, or None: the embedded node, which the demo runs itself.
+
+    Resetting means deleting every `demo-*` index and template, so an external cluster needs
+    `--on-cluster` and a yes (asked on a terminal, or `--yes`); ADWATCH_ES_URL alone is never enough.
+    """
+    if not on_cluster:
+        if settings.es_url:
+            out.print(f"    ADWATCH_ES_URL is set ({settings.es_url}), but the demo deletes and rewrites every "
+                      f"{DEMO_PREFIX}-* index, so it runs on the embedded node instead (--on-cluster to use that cluster).")
+        return None
+    if not settings.es_url:
+        raise UserError("--on-cluster runs the demo on the cluster ADWATCH_ES_URL names, and it is not set; set it, "
+                        "or leave out --on-cluster to use the embedded node.")
+    question = (f"The demo deletes every index and template named {DEMO_PREFIX}-* on {settings.es_url} and writes "
+                "its own there. Go on?")
+    if yes:
+        return settings.es_url
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    if not interactive:
+        raise UserError(f"{question} There is no terminal to answer on, so nothing was touched: add --yes to "
+                        "confirm, or leave out --on-cluster to use the embedded node.")
+    if not ask(question):
+        raise UserError(f"Stopped at your answer; nothing on {settings.es_url} was touched.")
+    return settings.es_url
+
+
+def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = False, on_cluster: bool = False,
+             yes: bool = False) -> int:
     from demo.server import start_server
     from enrich.cli import evaluate_index, read_truth
     from enrich.comparison import rules_from
     from enrich.worker import Worker
 
     began = time.monotonic()
+    settings = load_settings(index_prefix=DEMO_PREFIX)
+    external = demo_cluster(settings, on_cluster, yes)  # before any work: a refusal leaves nothing behind
+    if external is None:
+        settings = replace(settings, es_url="", **_CREDENTIALS)  # the embedded node has no users
     out_dir = out_dir.absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     world = _world(out_dir, ads, seed)
-    settings = load_settings(index_prefix=DEMO_PREFIX)
     node = None
-    if not settings.es_url:
+    if external is None:
         node = embedded_node(settings)
         already = node.state()
         _step("Starting the embedded Elasticsearch" if not already else "Using the running embedded Elasticsearch")
@@ -128,7 +169,7 @@ def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = 
         if already:
             node = None  # not ours to stop
     else:
-        url = settings.es_url
+        url = external
     market = None
     try:
         store = Store(connect(settings, url), DEMO_PREFIX)
@@ -137,8 +178,9 @@ def run_demo(out_dir: Path, ads: int = 2000, seed: int = 7, keep_engine: bool = 
         image_dir = out_dir / "cache"
         market = start_server(world, port=0, rate_limit=60, burst=60, crawl_delay=0.02, slow_ms=100)
         _step(f"Demo marketplace on {market.url} (HTML flavour under /html/, JS flavour under /js/)")
-        env = {**os.environ, "ADWATCH_ES_URL": url, "ADWATCH_INDEX_PREFIX": DEMO_PREFIX,
-               "ADWATCH_CACHE_DIR": str(image_dir), "ADWATCH_DEMO_URL": market.url}
+        env = {k: v for k, v in os.environ.items() if external or k not in _CREDENTIAL_ENV}
+        env.update(ADWATCH_ES_URL=url, ADWATCH_INDEX_PREFIX=DEMO_PREFIX, ADWATCH_CACHE_DIR=str(image_dir),
+                   ADWATCH_DEMO_URL=market.url)
         for site in ("demo-html", "demo-js"):
             _step(f"Crawling {site}")
             _crawl(site, env)
@@ -175,4 +217,7 @@ def register(demo_sub) -> None:
     run.add_argument("--ads", type=int, default=2000)
     run.add_argument("--seed", type=int, default=7)
     run.add_argument("--keep-engine", action="store_true", help="leave the embedded Elasticsearch running")
-    run.set_defaults(func=lambda a: run_demo(Path(a.out), a.ads, a.seed, a.keep_engine))
+    run.add_argument("--on-cluster", action="store_true",
+                     help="run on the cluster ADWATCH_ES_URL names instead of the embedded node (deletes demo-* there; asks)")
+    run.add_argument("--yes", action="store_true", help="with --on-cluster: do not ask")
+    run.set_defaults(func=lambda a: run_demo(Path(a.out), a.ads, a.seed, a.keep_engine, a.on_cluster, a.yes))

@@ -10,28 +10,39 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from adwatch.config import load_settings
-from adwatch.engine import EmbeddedNode
+from adwatch.engine import EmbeddedNode, Security
 from adwatch.store import Store, connect
+
+
+@contextmanager
+def node_of_its_own(name: str, security: Security | None = None) -> Iterator[EmbeddedNode]:
+    """A started embedded node (heap 512m) in a fresh directory, stopped and removed afterwards.
+
+    Under /tmp, not pytest's tmp_path: the node may run as an unprivileged user that cannot
+    enter root's private pytest directories.
+    """
+    node_dir = Path(tempfile.mkdtemp(prefix=f"adwatch-test-{name}-"))
+    node = EmbeddedNode(node_dir, load_settings().cache_dir, heap="512m", security=security)
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(node_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def es_node():
     """A running embedded node: yields its NodeState (url, pid, version)."""
-    settings = load_settings()
-    # Under /tmp, not pytest's tmp_path: the node may run as an unprivileged user that cannot
-    # enter root's private pytest directories.
-    node_dir = Path(tempfile.mkdtemp(prefix="adwatch-test-node-"))
-    node = EmbeddedNode(node_dir, settings.cache_dir, heap="512m")
-    try:
-        yield node.start()
-    finally:
-        node.stop()
-        shutil.rmtree(node_dir, ignore_errors=True)
+    with node_of_its_own("node") as node:
+        yield node.state()
 
 
 @pytest.fixture(scope="session")

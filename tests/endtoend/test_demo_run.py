@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_demo_run_crawls_both_flavours_clusters_and_scores_against_the_truth(cli_env, tmp_path):
     done = subprocess.run([sys.executable, "-m", "adwatch.cli", "demo", "run", "--out", str(tmp_path), "--ads", "160",
-                           "--seed", "4"], env=cli_env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+                           "--seed", "4", "--on-cluster", "--yes"], env=cli_env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     text = " ".join(done.stdout.split())
     assert "Crawl of demo-html ended: finished" in text and "Crawl of demo-js ended: finished" in text

@@ -22,7 +22,7 @@ def adwatch(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 def test_unreachable_cluster_gives_one_clear_error_and_writes_nothing(cli_env, es_node):
     dead = f"http://127.0.0.1:{free_port()}"
-    env = {**cli_env, "ADWATCH_ES_URL": dead, "ADWATCH_INDEX_PREFIX": "unreachable"}
+    env = {**cli_env, "ADWATCH_ES_URL": dead, "ADWATCH_INDEX_PREFIX": "unreachable", "ADWATCH_ES_RETRY_SECONDS": "2"}
     done = adwatch("setup", env=env)
     assert done.returncode == 2
     message = " ".join(done.stderr.split())

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from elasticsearch.dsl import A, Q, Search
 
-from adwatch.bulk import BulkWriter, replace, upsert
+from adwatch.bulk import BulkWriter, Version, create, delete, replace, upsert
 from adwatch.store import Store
 
 T0 = datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc)
@@ -57,6 +57,20 @@ def test_same_upsert_twice_gives_one_document_with_updated_fields(store: Store):
     got = store.client.get(index=index, id="demo-html:H2")["_source"]
     assert got["price"] == 80.0 and got["last_seen"] == later
     assert got["first_seen"] == T0.isoformat()  # on_insert fields are never overwritten
+
+
+def test_insert_only_fields_inside_objects_survive_a_second_crawls_upsert(store: Store):
+    # Two crawls of one site both taking an ad for new: the first one's first_seen, edits and first_run stay.
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    for run, seen in (("r1", T0), ("r2", T0 + timedelta(days=1))):
+        doc = {**ad("demo-html", "I1", last_seen=seen.isoformat()), "crawl": {"run_id": run}}
+        del doc["first_seen"]
+        write(store, [upsert(index, "demo-html:I1", doc,
+                             on_insert={"first_seen": seen.isoformat(), "edits": 0, "crawl": {"first_run": run}})])
+    got = store.client.get(index=index, id="demo-html:I1")["_source"]
+    assert (got["first_seen"], got["edits"], got["last_seen"]) == (T0.isoformat(), 0, (T0 + timedelta(days=1)).isoformat())
+    assert got["crawl"] == {"run_id": "r2", "first_run": "r1"}
 
 
 def test_bulk_batch_with_one_invalid_doc_reports_it_and_indexes_the_rest(store: Store):
@@ -144,7 +158,7 @@ def test_alias_swap_to_a_new_index_version(store: Store):
 def test_ensure_schema_is_idempotent(store: Store):
     first = store.ensure_schema()
     second = store.ensure_schema()
-    assert len(first) == 3 and second == []
+    assert len(first) == 4 and second == []  # the current ads partition, clusters, runs, leases
     assert store.counts() == {store.ads: 0, store.clusters: 0, store.runs: 0}
 
 
@@ -155,3 +169,60 @@ def test_run_error_counts_map_as_numbers(store: Store):
                                              "scrapy_stats": {"downloader/request_count": 10}})])
     resp = store.client.search(index=store.runs, size=0, aggs={"e": {"sum": {"field": "errors.http_429"}}})
     assert resp["aggregations"]["e"]["value"] == 3
+
+
+def test_optimistic_write_on_a_document_changed_since_read_is_a_conflict_not_a_failure(store: Store):
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    write(store, [replace(index, "demo-html:V1", ad("demo-html", "V1", edits=0))])
+    [hit] = list(store.scan(store.ads, versions=True))
+    read = Version.of(hit)
+    assert read is not None
+    write(store, [upsert(index, "demo-html:V1", {"price": 10.0})])  # someone else writes meanwhile
+
+    stale = write(store, [upsert(index, "demo-html:V1", {"edits": 1}, expect=read),
+                          replace(index, "demo-html:V1", ad("demo-html", "V1"), expect=read),
+                          delete(index, "demo-html:V1", expect=read)])
+    assert (stale.ok, stale.failed, stale.retries) == (0, 0, 0)
+    assert stale.conflicts == ["demo-html:V1"] * 3
+    got = store.client.get(index=index, id="demo-html:V1")
+    assert got["_source"]["edits"] == 0 and got["_source"]["price"] == 10.0
+    fresh = write(store, [upsert(index, "demo-html:V1", {"edits": 1}, expect=Version.of(got))])
+    assert (fresh.ok, fresh.conflicts) == (1, [])
+
+
+def test_two_writers_incrementing_from_one_read_lose_no_increment(store: Store):
+    # What a crawl must do with `edits`: read with versions, write conditionally, re-read on conflict.
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    write(store, [replace(index, "demo-html:E1", ad("demo-html", "E1", edits=0))])
+    readers = [store.client.get(index=index, id="demo-html:E1") for _ in range(2)]
+    outcomes = [write(store, [upsert(index, "demo-html:E1", {"edits": r["_source"]["edits"] + 1},
+                                     expect=Version.of(r))]) for r in readers]
+    assert [o.conflicts for o in outcomes] == [[], ["demo-html:E1"]]
+    again = store.client.get(index=index, id="demo-html:E1")
+    write(store, [upsert(index, "demo-html:E1", {"edits": again["_source"]["edits"] + 1}, expect=Version.of(again))])
+    assert store.client.get(index=index, id="demo-html:E1")["_source"]["edits"] == 2
+
+
+def test_conditional_write_of_a_missing_document_and_a_second_create_are_conflicts(store: Store):
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    first = write(store, [create(index, "demo-html:C1", ad("demo-html", "C1"))])
+    second = write(store, [create(index, "demo-html:C1", ad("demo-html", "C1", title="other")),
+                           upsert(index, "demo-html:GONE", {"price": 1.0}, expect=Version(0, 1))])
+    assert first.ok == 1
+    assert (second.ok, second.failed, sorted(second.conflicts)) == (0, 0, ["demo-html:C1", "demo-html:GONE"])
+    assert store.client.get(index=index, id="demo-html:C1")["_source"]["title"] == "Ad C1"
+    assert not store.client.exists(index=index, id="demo-html:GONE")
+
+
+def test_scan_returns_every_hit_once_with_versions_when_asked(store: Store):
+    store.ensure_schema()
+    months = [datetime(2026, m, 10, tzinfo=timezone.utc) for m in (1, 2)]
+    write(store, [replace(store.ads_partition(m), f"demo-html:P{m.month}-{i}", ad("demo-html", f"P{m.month}-{i}"))
+                  for m in months for i in range(25)])
+    hits = list(store.scan(store.ads, page=7, versions=True))
+    assert sorted(h["_id"] for h in hits) == sorted(f"demo-html:P{m}-{i}" for m in (1, 2) for i in range(25))
+    assert all(Version.of(h) is not None for h in hits)
+    assert all("_seq_no" not in h for h in store.scan(store.ads, page=7))
