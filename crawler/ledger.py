@@ -75,10 +75,13 @@ def record_seen(ad: CrawledAd, known: KnownAd | None, clock: RunClock, partition
     base = {"last_seen": clock.now, "status": "active", "removed_at": None}
     digest = ad.content_hash()
     if known is None:
-        crawl["first_run"] = clock.run_id
-        doc = {**ad.as_fields(), **base, "content_hash": digest, "first_seen": clock.now, "edits": 0,
-               "enrich": {"status": "pending"}, "crawl": _clean(crawl)}
-        return "new", upsert(partition, ad.doc_id, doc)
+        # first_seen, edits and first_run are set only when the document is created: a second crawl
+        # that also took the ad for new (two crawls of one site at once) must not reset them, and
+        # cluster ids derive from first_seen.
+        doc = {**ad.as_fields(), **base, "content_hash": digest, "enrich": {"status": "pending"},
+               "crawl": _clean(crawl)}
+        once = {"first_seen": clock.now, "edits": 0, "crawl": {"first_run": clock.run_id}}
+        return "new", upsert(partition, ad.doc_id, doc, on_insert=once)
     if known.content_hash == digest and known.status == "active":
         return "unchanged", upsert(known.index, ad.doc_id, {**base, "crawl": _clean(crawl)})
     # A changed (or reappeared) ad is re-enriched: its text, images or contacts may differ now.

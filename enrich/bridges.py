@@ -7,8 +7,9 @@ ads and keys (Hopcroft-Tarjan, one depth-first search). Removing such a key spli
 into parts; a part is *large* when it has at least `bridge_min_ads` ads and an identity (a phone,
 email or handle) other than the key. A key that alone joins two or more large parts is a bridge.
 It stands only where it is corroborated by its own weight: it must cover at least `bridge_cover`
-of a large part's ads to join that part. Where it covers none of them well it joins nothing
-(it is refused whole); otherwise it keeps the parts it covers and is refused for the others.
+of a large part's ads to join that part, and is refused for the others. Where it covers none of
+them well and has few ads nothing else joins, it joins nothing (refused whole); with many such
+ads it is their identity (an evader's one kept handle) and keeps joining them.
 Parts joined by two independent keys are not split by either, so corroboration needs no rule of its own.
 """
 
@@ -137,8 +138,12 @@ def _audit(ads: np.ndarray, keys: Sequence[Key], held: Memberships, own_identity
         if len(strong) == len(large):
             continue
         refused = [p for p in large if p not in strong] if strong else large
-        # A key that covers no large part well is refused whole; otherwise only where it is thin.
-        refused_ads = {m for p in (refused if strong else pieces) for m in p.members}
+        # Refused where it is thin. A key that covers no large part well and has few ads of its
+        # own besides (ads nothing else joins) is refused whole; one with many such ads is the
+        # identity of those ads (an evader's one kept handle) and keeps joining them.
+        orphans = [m for p in pieces if p not in large for m in p.members]
+        whole = not strong and len(orphans) < rules.bridge_min_ads
+        refused_ads = {m for p in (pieces if whole else refused) for m in p.members}
         bridges.append(Bridge(k, tuple(p.part() for p in strong), tuple(p.part() for p in refused),
                               frozenset(refused_ads)))
     return bridges

@@ -31,7 +31,8 @@ def _run(everything: bool, rebuild: bool, recut: bool = False) -> int:
 
     rules = rules_from(load_settings().linking)
     store, images = _store()
-    report = Worker(store, images, rules=rules).run(everything, rebuild, recut)
+    purpose = "adwatch recluster" if (rebuild or recut) and not everything else "adwatch enrich"
+    report = Worker(store, images, rules=rules).run(everything, rebuild, recut, purpose=purpose)
     out.print(f"Enriched {report.enriched} ads ({report.enrich_errors} with recorded errors); linked "
               f"{report.linked_ads} ads into {report.clusters} clusters; updated {report.ads_updated} ads, "
               f"retired {report.clusters_deleted} merged clusters.")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import orjson
 
-from adwatch.bulk import BulkAction, BulkWriter, delete, replace, upsert
+from adwatch.bulk import BulkAction, BulkReport, BulkWriter, Version, delete, replace, update, upsert
+from adwatch.lease import ENRICH_LEASE, Lease
 from adwatch.logs import progress
 from adwatch.store import Store
 from enrich.comparison import LinkRules
@@ -83,33 +84,48 @@ class Worker:
     # ------------------------------------------------------------------ enrich
 
     def enrich_pending(self, everything: bool = False) -> tuple[set[str], int]:
-        """Enrich pending ads (all ads when `everything`); returns (their ids, how many had errors)."""
+        """Enrich pending ads (all ads when `everything`); returns (their ids, how many had errors).
+
+        Each write-back is conditional on the version read: an ad a crawl changed meanwhile is not
+        overwritten with what was made from its old text, and stays pending for the next run. An ad
+        whose enrichment raises is recorded with status `error` and the reason; the run goes on.
+        """
         query = {"match_all": {}} if everything else {"term": {"enrich.status": "pending"}}
         done: set[str] = set()
         errors = 0
         actions: list[BulkAction] = []
         total = self.store.client.count(index=self.store.ads, query=query)["count"]
         with progress("Enriching", total) as advance:
-            for hit in self.store.scan(self.store.ads, query, source=PROFILE_FIELDS):
-                src = hit["_source"]
-                images = {i["path"]: _read_image(self.image_dir, i["path"])
-                          for i in src.get("images", []) if i.get("path")}
-                profile = profile_ad(src, images)
-                errors += bool(profile.errors)
-                # Linking is owed until a link write-back clears it, so a run that dies between
-                # enriching and linking leaves work the next run finds.
-                fields = {**profile.fields, "enrich": {"status": "done", "linked": False, "version": ENRICH_VERSION,
-                                                       "processed_at": _now(), "errors": profile.errors}}
-                actions.append(upsert(hit["_index"], hit["_id"], fields))
-                done.add(hit["_id"])
+            for hit in self.store.scan(self.store.ads, query, source=PROFILE_FIELDS, versions=True):
+                fields = self._profile(hit)
+                errors += bool(fields["enrich"]["errors"])
+                actions.append(update(hit["_index"], hit["_id"], fields, expect=Version.of(hit)))
+                if fields["enrich"]["status"] == "done":
+                    done.add(hit["_id"])
                 if len(actions) >= self.batch:
-                    self._write(actions)
+                    done -= set(self._write(actions).conflicts)
                     advance(len(actions))
                     actions = []
-            self._write(actions)
+            done -= set(self._write(actions).conflicts)
             advance(len(actions))
         self.store.client.indices.refresh(index=self.store.ads)
         return done, errors
+
+    def _profile(self, hit: dict) -> dict:
+        """The fields to write back for one ad: its enrichment, or the error that stopped it."""
+        src = hit["_source"]
+        try:
+            images = {i["path"]: _read_image(self.image_dir, i["path"])
+                      for i in src.get("images") or [] if isinstance(i, dict) and i.get("path")}
+            profile = profile_ad(src, images)
+        except Exception as exc:  # one bad ad must not stop the run: recorded on it, counted
+            log.error("could not enrich %s (%s); recorded on the ad", hit["_id"], type(exc).__name__)
+            return {"enrich": {"status": "error", "version": ENRICH_VERSION, "processed_at": _now(),
+                               "errors": [{"stage": "profile", "reason": f"{type(exc).__name__}: {exc}"[:300]}]}}
+        # Linking is owed until a link write-back clears it, so a run that dies between enriching
+        # and linking leaves work the next run finds.
+        return {**profile.fields, "enrich": {"status": "done", "linked": False, "version": ENRICH_VERSION,
+                                             "processed_at": _now(), "errors": profile.errors}}
 
     # ------------------------------------------------------------------ link
 
@@ -127,9 +143,17 @@ class Worker:
                 loaded.owed.add(doc_id)
         return loaded
 
-    def run(self, everything: bool = False, rebuild: bool = False, recut: bool = False) -> WorkerReport:
+    def run(self, everything: bool = False, rebuild: bool = False, recut: bool = False,
+            purpose: str = "adwatch enrich") -> WorkerReport:
         """Enrich pending ads (every ad with `everything`), then link. `rebuild` compares every
-        candidate pair again; `recut` compares none and re-cuts the stored score table."""
+        candidate pair again; `recut` compares none and re-cuts the stored score table.
+
+        Holds the enrich lease throughout (adwatch.lease): a second run, a recluster or a retention
+        started meanwhile is refused, and a run whose lease was taken over stops before writing."""
+        with Lease(self.store, ENRICH_LEASE, purpose) as lease:
+            return self._run(lease, everything, rebuild, recut)
+
+    def _run(self, lease: Lease, everything: bool, rebuild: bool, recut: bool) -> WorkerReport:
         report = WorkerReport()
         fresh, report.enrich_errors = self.enrich_pending(everything)
         report.enriched = len(fresh)
@@ -148,12 +172,13 @@ class Worker:
         log.info("linked %d ads into %d clusters in %.1f s", len(loaded.facts), len(result.clusters),
                  time.monotonic() - began, extra={"link.stats": result.stats})
         began = time.monotonic()
-        self._write_links(result, loaded, report)
+        lease.check()
+        self._write_links(result, loaded, report, lease)
         log.info("wrote %d ads and %d clusters in %.1f s", report.ads_updated, len(result.clusters),
                  time.monotonic() - began)
         return report
 
-    def _write_links(self, result: LinkResult, loaded: LoadedFacts, report: WorkerReport) -> None:
+    def _write_links(self, result: LinkResult, loaded: LoadedFacts, report: WorkerReport, lease: Lease) -> None:
         now = _now()
         previous = loaded.previous
         cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
@@ -166,6 +191,7 @@ class Worker:
                 ad_actions.append(upsert(index, doc_id, {**fields, "enrich": {"linked": True}} if owed else fields))
         report.ads_updated = len(ad_actions)
         self._write(ad_actions)
+        lease.check()
         live = {c.cluster_id for c in result.clusters}
         history = self._cluster_history()
         # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
@@ -195,14 +221,15 @@ class Worker:
         return {h["_id"]: (h["_source"].get("merged_from", []), h["_source"].get("created_at"))
                 for h in self.store.scan(self.store.clusters, source=["merged_from", "created_at"])}
 
-    def _write(self, actions: list[BulkAction]) -> None:
+    def _write(self, actions: list[BulkAction]) -> BulkReport:
         if not actions:
-            return
+            return BulkReport()
         outcome = self.writer.write(actions)
         if outcome.failed:
             for error in outcome.errors[:20]:
                 log.error("could not write %s: %s", error.id, error.reason)
             raise RuntimeError(f"{outcome.failed} of {len(actions)} writes failed; first: {outcome.errors[0].reason}")
+        return outcome
 
 
 def _digest(links) -> str:

@@ -7,35 +7,13 @@ directory, and always stopped at the end. Tests isolate themselves by index pref
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+from engine_nodes import node_of_its_own
 
 from adwatch.config import load_settings
-from adwatch.engine import EmbeddedNode, Security
 from adwatch.store import Store, connect
-
-
-@contextmanager
-def node_of_its_own(name: str, security: Security | None = None) -> Iterator[EmbeddedNode]:
-    """A started embedded node (heap 512m) in a fresh directory, stopped and removed afterwards.
-
-    Under /tmp, not pytest's tmp_path: the node may run as an unprivileged user that cannot
-    enter root's private pytest directories.
-    """
-    node_dir = Path(tempfile.mkdtemp(prefix=f"adwatch-test-{name}-"))
-    node = EmbeddedNode(node_dir, load_settings().cache_dir, heap="512m", security=security)
-    try:
-        node.start()
-        yield node
-    finally:
-        node.stop()
-        shutil.rmtree(node_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

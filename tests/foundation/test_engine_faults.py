@@ -10,7 +10,7 @@ import threading
 from dataclasses import replace as with_fields
 
 import pytest
-from conftest import node_of_its_own
+from engine_nodes import node_of_its_own
 
 from adwatch.bulk import BulkWriter, replace
 from adwatch.config import load_settings

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import node_of_its_own
+from engine_nodes import node_of_its_own
 from elasticsearch import AuthorizationException
 
 from adwatch.bulk import BulkWriter, replace, upsert

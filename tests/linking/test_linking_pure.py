@@ -263,3 +263,22 @@ def test_a_threshold_change_recuts_the_stored_table_like_a_full_comparison():
         recut = link(ads, rules, focus=set(), stored=table)
         assert recut.stats["text_pairs_compared"] == 0
         assert [c.members for c in recut.clusters] == [c.members for c in link(ads, rules).clusters]
+
+
+def test_an_evaders_kept_handle_still_joins_its_ads_when_a_few_sit_in_other_groups():
+    # 200 ads share only a handle; five of them are also (wrongly) in another network's group and two
+    # in a third's: the handle is thin there, and is refused there only, not for its own ads.
+    rng = random.Random(11)
+    handle = "telegram:keeps_this_one"
+    evader = [AdFacts(f"e{i:03d}", "2026-01-01", identifiers=(handle,), city="town1", category="jobs")
+              for i in range(200)]
+    other, third = _network("o", 120, "+34600000009", rng), _network("t", 40, "+34600000008", rng)
+    for i in range(5):
+        other[i] = _with(other[i], identifiers=other[i].identifiers + (handle,))
+    for i in range(2):
+        third[i] = _with(third[i], identifiers=third[i].identifiers + (handle,))
+    result = link(_background(1500) + evader + other + third)
+    assert set(_cluster_of(result, "e000")) == {ad.doc_id for ad in evader}
+    assert len(_cluster_of(result, "o000")) == 120 and len(_cluster_of(result, "t000")) == 40
+    (bridge,) = result.bridges
+    assert bridge["key"] == handle

@@ -122,3 +122,24 @@ def test_a_run_that_died_between_enriching_and_linking_is_linked_by_the_next(lin
     after = partition(link_store)
     Worker(link_store, tmp_path).run(rebuild=True)
     assert partition(link_store) == after
+
+
+def test_two_enrich_processes_at_once_leave_ads_and_clusters_agreeing(link_store, link_world, tmp_path, cli_env):
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    index_world(link_store, link_world, cache / "images", day=40)
+    env = {**cli_env, "ADWATCH_INDEX_PREFIX": link_store.names.prefix, "ADWATCH_CACHE_DIR": str(cache)}
+    runs = [subprocess.Popen([sys.executable, "-m", "adwatch.cli", "enrich"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = [(run.wait(timeout=600), run.stderr.read()) for run in runs]
+    codes = sorted(code for code, _ in outcomes)
+    assert codes in ([0, 0], [0, 2]), outcomes
+    if codes == [0, 2]:
+        assert "already running" in next(err for code, err in outcomes if code == 2)
+    link_store.refresh()
+    ads = {h["_id"]: h["_source"].get("cluster_id") for h in link_store.scan(link_store.ads, source=["cluster_id"])}
+    clusters = {h["_id"]: set(h["_source"]["ads"]) for h in link_store.scan(link_store.clusters, source=["ads"])}
+    assert clusters and {cid for cid in ads.values() if cid} == set(clusters)
+    assert all(ads[ad] == cid for cid, members in clusters.items() for ad in members)
