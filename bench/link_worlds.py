@@ -119,9 +119,22 @@ def _diagnose(result, truth: dict[str, str], top: int) -> None:
     print(f"    hubs by reason: {dict(Counter(h.reason for h in result.hubs.values()))}")
 
 
+_PHONE_GROUPS = {"placeholder_phone", "footer_phone", "switchboard"}
+
+
+def _is_group_key(key, kind: str, value: str) -> bool:
+    """Is this key the hard negative itself: its number (in any normal form), a photo key for a stock
+    photo, a template key for boilerplate and suggested templates?"""
+    if kind in _PHONE_GROUPS:
+        digits = "".join(c for c in value if c.isdigit())
+        return key.kind == "identifier" and "".join(c for c in key.name if c.isdigit())[-7:] == digits[-7:]
+    return key.kind == ("image" if kind == "stock_photo" else "text")
+
+
 def _through_group_keys(result, truth: dict[str, str], groups) -> dict[str, int]:
     """False pairs joined by a hard negative's own key accepted as evidence (a hub not caught): per
-    kind, over accepted keys with most of their ads in one group, pairs of its ads of different posters."""
+    kind, over accepted keys that are the hard negative (`_is_group_key`) with most of their ads in
+    its group, pairs of its ads of different posters."""
     links = result.links
     group_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for kind, by_value in groups.items():
@@ -137,7 +150,9 @@ def _through_group_keys(result, truth: dict[str, str], groups) -> dict[str, int]
         for a in ads:
             for g in group_of.get(a, ()):
                 inside[g].append(a)
-        for (kind, _), members in inside.items():
+        for (kind, value), members in inside.items():
+            if not _is_group_key(key, kind, value):
+                continue
             if len(members) >= 2 and len(members) >= 0.5 * len(ads):
                 posters = Counter(truth[a] for a in members)
                 out[kind] += len(members) * (len(members) - 1) // 2 - sum(c * (c - 1) // 2 for c in posters.values())
