@@ -35,13 +35,14 @@ class LinkRules:
     text_candidates_per_ad: int = 15
     # Hubs (enrich.hubs): a key shared by at least `hub_min_ads` ads is a hub when its ads look like
     # any random ads of the index (generality >= hub_generality), or when they carry at least
-    # `hub_min_conflicts` distinct established identities and are not clearly coherent
-    # (generality >= hub_generality_low, or no context to judge by).
+    # `hub_min_conflicts` distinct established identities, or `hub_identity_share` distinct
+    # identities per ad, and are not clearly coherent (generality >= hub_generality_low; template
+    # keys need no incoherence for the second).
     hub_min_ads: int = 4
     hub_generality: float = 0.6
     hub_generality_low: float = 0.3
     hub_min_conflicts: int = 4
-    hub_identity_share: float = 0.5  # or when they carry this many distinct identities per ad
+    hub_identity_share: float = 0.5
     # Bridges (enrich.bridges): a key that alone joins two parts of at least `bridge_min_ads` ads,
     # each with identities of its own, is refused unless it covers `bridge_cover` of both parts.
     bridge_min_ads: int = 3

@@ -64,7 +64,7 @@ class Explanations(Mapping):
         self.position = {ad.doc_id: i for i, ad in enumerate(ads)}
         self.refused = {(b.key, m): b for b in bridges for m in b.refused_ads}
         self._bridge_details = {id(b): bridge_detail(b, keys, ads) for b in bridges}
-        self.held = Memberships.of(len(ads), [k for k in keys])
+        self.held = Memberships.of(len(ads), keys)
         ends = np.r_[pairs.a, pairs.b]
         order = np.argsort(ends, kind="stable")
         self.pair_of = np.r_[np.arange(len(pairs)), np.arange(len(pairs))][order]

@@ -6,6 +6,7 @@ benchmarks build them from enriched documents without an index, so both link exa
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,8 +69,6 @@ def text_codes(keys: Sequence[str]) -> np.ndarray:
         try:
             value = int(digest, 16) ^ ((int(band[1:]) * _BAND_MIX) & _MASK64)
         except ValueError:
-            import hashlib
-
             value = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
         out[i] = value - (1 << 64) if value >= 1 << 63 else value
     return out

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -62,11 +61,13 @@ class Context:
             counts = np.bincount(codes[codes >= 0], minlength=len(values)).astype(np.float64)
             self.codes[dim] = codes
             self.shares[dim] = counts / counts.sum() if counts.sum() else counts
+        self._expected: dict[tuple[str, int], float] = {}
 
-    @lru_cache(maxsize=65_536)
     def expected(self, dim: str, n: int) -> float:
         """Distinct values of `dim` among n random ads: the sum over values of P(drawn at least once)."""
-        return float(np.sum(1.0 - (1.0 - self.shares[dim]) ** n))
+        if (dim, n) not in self._expected:
+            self._expected[(dim, n)] = float(np.sum(1.0 - (1.0 - self.shares[dim]) ** n))
+        return self._expected[(dim, n)]
 
     def generality(self, keys: Sequence[Key]) -> np.ndarray:
         """Per key: how much its ads vary in context next to random ads (NaN: nothing to judge by).
@@ -148,19 +149,29 @@ def judge(ads: Sequence[AdFacts], keys: Sequence[Key], rules: LinkRules, context
     generality = context.generality([keys[i] for i in big])
     undecided = []
     for i, g in zip(big, generality.tolist()):
-        if g == g and g >= rules.hub_generality:  # g == g: not NaN
+        judged = g == g  # not NaN: there was context to judge by
+        if judged and g >= rules.hub_generality:
             hubs[i] = Hub(keys[i].name, len(keys[i].members), "general", g)
-        elif g != g or g >= rules.hub_generality_low or keys[i].kind == TEMPLATE:
-            undecided.append((i, g))
+        elif not (judged and g < rules.hub_generality_low) or keys[i].kind == TEMPLATE:
+            undecided.append((i, g))  # not clearly coherent (templates: whatever their context)
     if undecided:
         found = conflicts(len(ads), keys, [i for i, _ in undecided], set(hubs))
         spread = identity_spread(ads, keys, [i for i, _ in undecided], {keys[h].name for h in hubs})
         for (i, g), c, d in zip(undecided, found.tolist(), spread.tolist()):
-            n = len(keys[i].members)
-            coherent = g == g and g < rules.hub_generality_low
-            # Alike texts that name many different contacts are boilerplate, however coherent their
-            # ads look (a site's suggested template is written for one language and category).
-            many = d >= rules.hub_identity_share * n and (keys[i].kind == TEMPLATE or g == g)
-            if (c >= rules.hub_min_conflicts and not coherent) or (many and (not coherent or keys[i].kind == TEMPLATE)):
-                hubs[i] = Hub(keys[i].name, n, "conflicting", None if g != g else g, max(c, d))
+            if _conflicting(keys[i].kind, g, c, d, len(keys[i].members), rules):
+                hubs[i] = Hub(keys[i].name, len(keys[i].members), "conflicting", None if g != g else g, max(c, d))
     return hubs
+
+
+def _conflicting(kind: str, g: float, established: int, identities: int, n: int, rules: LinkRules) -> bool:
+    """Whether a key's ads carry too many different identities to be one poster's.
+
+    Identities and photos must also not look coherent (an evader rotating every other contact is
+    coherent; an agency number its unrelated posters print is not, mostly). Alike texts that name
+    many different contacts are boilerplate however coherent their ads look: a site's suggested
+    template is written for one language and category."""
+    coherent = g == g and g < rules.hub_generality_low
+    many = identities >= rules.hub_identity_share * n
+    if kind == TEMPLATE:
+        return many or (established >= rules.hub_min_conflicts and not coherent)
+    return not coherent and (established >= rules.hub_min_conflicts or (many and g == g))

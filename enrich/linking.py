@@ -17,10 +17,9 @@ membership (and of the links refused), and the text score table to store for the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-
-import time
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from enrich.explain import Explanations, PairEvidence, bridge_detail
 from enrich.facts import AdFacts
 from enrich.hubs import Hub, judge
 from enrich.photos import near_pairs, photo_components, photo_table
-from enrich.scoring import PHOTO, TEMPLATE, Key, group_keys, identity_keys, template_keys
+from enrich.scoring import IDENTITY, PHOTO, Key, group_keys, identity_keys, template_keys
 
 
 class ScoreTable:
@@ -212,6 +211,6 @@ class _Stopwatch:
 
 def _own_identities(ads: list[AdFacts], keys: list[Key]) -> np.ndarray:
     """Per ad: does it carry an identity no other ad shares (its own phone, email or handle)?"""
-    shared = {k.name for k in keys if k.kind not in (PHOTO, TEMPLATE)}
+    shared = {k.name for k in keys if k.kind == IDENTITY}
     return np.fromiter((any(i not in shared and i not in ad.placeholders for i in ad.identifiers) for ad in ads),
                        dtype=bool, count=len(ads))

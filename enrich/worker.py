@@ -58,7 +58,6 @@ class WorkerReport:
     clusters: int = 0
     ads_updated: int = 0
     clusters_deleted: int = 0
-    write_failures: int = 0
     link_stats: dict = field(default_factory=dict)
 
 
