@@ -65,11 +65,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _read_image(root: Path, rel: str) -> bytes | None:
-    try:
-        return (root / rel).read_bytes()
-    except OSError:
-        return None
+def image_bytes(images: object, root: Path) -> dict[str, bytes | None]:
+    """The stored files of an ad's images, by path (None: unreadable), as `profile_ad` takes them."""
+    out: dict[str, bytes | None] = {}
+    for image in images or []:
+        if isinstance(image, dict) and image.get("path"):
+            try:
+                out[image["path"]] = (Path(root) / image["path"]).read_bytes()
+            except OSError:
+                out[image["path"]] = None
+    return out
 
 
 class Worker:
@@ -114,9 +119,7 @@ class Worker:
         """The fields to write back for one ad: its enrichment, or the error that stopped it."""
         src = hit["_source"]
         try:
-            images = {i["path"]: _read_image(self.image_dir, i["path"])
-                      for i in src.get("images") or [] if isinstance(i, dict) and i.get("path")}
-            profile = profile_ad(src, images)
+            profile = profile_ad(src, image_bytes(src.get("images"), self.image_dir))
         except Exception as exc:  # one bad ad must not stop the run: recorded on it, counted
             log.error("could not enrich %s (%s); recorded on the ad", hit["_id"], type(exc).__name__)
             return {"enrich": {"status": "error", "version": ENRICH_VERSION, "processed_at": _now(),

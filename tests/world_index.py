@@ -91,13 +91,7 @@ def enriched_docs(world: Path, image_dir: Path, footer_into: str | None = "body"
 
 def _enriched(item: tuple[str, dict, str]) -> tuple[str, dict]:
     from enrich.profile import profile_ad
+    from enrich.worker import image_bytes
 
     doc_id, doc, image_dir = item
-    images = {}
-    for image in doc.get("images", []):
-        if image.get("path"):
-            try:
-                images[image["path"]] = (Path(image_dir) / image["path"]).read_bytes()
-            except OSError:
-                images[image["path"]] = None
-    return doc_id, {**doc, **profile_ad(doc, images).fields}
+    return doc_id, {**doc, **profile_ad(doc, image_bytes(doc.get("images"), Path(image_dir))).fields}
