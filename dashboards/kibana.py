@@ -70,7 +70,7 @@ def saved_objects(prefix: str = "adwatch") -> list[dict]:
     """Every saved object for the deployment `prefix`: settings, data views, one object per panel, dashboards."""
     panels = all_panels(prefix)
     objects = [_advanced_settings()] + [_data_view(prefix, kind) for kind in TIME_FIELDS]
-    objects += [_panel_object(prefix, p) for p in panels]
+    objects += [panel_object(prefix, p) for p in panels]
     objects += [_dashboard(prefix, key, [p for p in panels if p.dashboard == key]) for key in DASHBOARDS]
     return objects
 
@@ -82,7 +82,8 @@ def panel_object_type(panel: Panel) -> str:
     return "visualization" if _needs_agg_based(panel) else "lens"
 
 
-def _panel_object(prefix: str, panel: Panel) -> dict:
+def panel_object(prefix: str, panel: Panel) -> dict:
+    """The saved object showing `panel`; ValueError names a panel Kibana would compute differently."""
     kind = panel_object_type(panel)
     if kind == "search":
         return _saved_search(prefix, panel)

@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboards.kibana import KIBANA_VERSION, lucene, object_id, panel_object_type, saved_objects
-from dashboards.panels import DASHBOARDS, TIME_ZONE, Panel, _agg_search, all_panels, panel
+from elasticsearch.dsl import Search
+
+from dashboards.kibana import KIBANA_VERSION, lucene, object_id, panel_object, panel_object_type, saved_objects
+from dashboards.panels import DASHBOARDS, TIME_ZONE, Panel, all_panels, panel
 from kibana_form import disagreements, kibana_form, panel_form, request, rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,7 +275,7 @@ def test_saved_searches_keep_their_panels_row_limits(exported):
 
 
 def _chart(kind: str, **params) -> Panel:
-    s = _agg_search("kbtest-ads")
+    s = Search(index="kbtest-ads").extra(size=0)
     s.aggs.bucket("b", kind, **params)
     return Panel("p", "P", "ads", s, "bar", "market")
 
@@ -282,14 +284,12 @@ def _chart(kind: str, **params) -> Panel:
     {"type": "date_histogram", "field": "first_seen", "calendar_interval": "1d", "time_zone": "Europe/Paris"},
     {"type": "date_histogram", "field": "first_seen", "calendar_interval": "1d", "min_doc_count": 3},
     {"type": "terms", "field": "site", "size": 10, "shard_size": 300},
-    {"type": "terms", "field": "site", "size": 10, "min_doc_count": 2},
+    {"type": "terms", "field": "site", "size": 10, "min_doc_count": 2},  # only a table can carry it
 ])
-def test_a_panel_lens_would_compute_differently_is_refused(params):
-    from dashboards.kibana import _lens
-
+def test_a_panel_kibana_would_compute_differently_is_refused(params):
     kind = params.pop("type")
     with pytest.raises(ValueError, match="panel p"):
-        _lens("kbtest", _chart(kind, **params))
+        panel_object("kbtest", _chart(kind, **params))
 
 
 # ------------------------------------------------------------ both forms on the real node
