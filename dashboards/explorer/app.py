@@ -22,7 +22,7 @@ from adwatch.retry import permission_denied
 from dashboards.explorer import casefile, reading, searching
 from dashboards.explorer.access import Access, Credentials, SignInRefused
 from dashboards.explorer.evidence import refusal_of
-from dashboards.explorer.spans import TEXT_FIELDS, found_contacts, runs
+from dashboards.explorer.spans import TEXT_FIELDS, anchors, found_contacts, runs
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,8 @@ def create_app(access: Access, image_dir: Path) -> Flask:
                  for name in TEXT_FIELDS if source.get(name)]
         links = [(link, refusal_of(link)) for link in source.get("links") or []]
         return render_template("ad.html", doc_id=doc_id, ad=source, texts=texts, contacts=found_contacts(source),
-                               links=links, others=others, photo_items=photos)
+                               links=links, others=others, photo_items=photos,
+                               anchors=anchors([parts for _, parts in texts]))
 
     @app.get("/photo/<sha256>")
     def photo(sha256: str):

@@ -18,7 +18,7 @@ from functools import lru_cache
 from dashboards.explorer.evidence import EvidenceGraph
 
 WIDTH = 960
-MARGIN = 40
+MARGIN = 70
 LABEL_ROOM = 150  # right of the rightmost node: its label ("hub template:site:ad") stays inside
 LABELLED_NODES = 40  # ad ids printed beside the nodes up to this many ads
 LABELLED_EDGES = 60  # scores printed on the edges up to this many

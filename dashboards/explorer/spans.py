@@ -2,8 +2,9 @@
 
 Enrichment stores each contact with the field it was read from (title, body, contact_text) and
 its character offsets there. A phone split across the ad ("(415) 5 … 11-5868") points at its
-first half; a contact without offsets (or with offsets that no longer fit the text) is listed
-without a highlight rather than guessed.
+first half; spans that overlap (a phone and the WhatsApp handle written with it) become one
+highlighted run naming both; a contact without offsets (or with offsets that no longer fit the
+text) is listed without a highlight rather than guessed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ CONTEXT_CHARS = 40
 @dataclass(frozen=True)
 class Run:
     text: str
-    contact: int | None = None  # index into the ad's contacts when this run is an identifier's span
-    kind: str = ""
+    contacts: tuple[int, ...] = ()  # indices into the ad's contacts whose spans this run is
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def anchor(self) -> str:
+        return f"span-{self.contacts[0]}" if self.contacts else ""
 
 
 @dataclass(frozen=True)
@@ -49,18 +54,29 @@ def runs(text: str, contacts: list[dict], field: str) -> list[Run]:
     texts = {field: text}
     spans = sorted((c["start"], c["end"], i, c.get("kind", "")) for i, c in enumerate(contacts)
                    if c.get("field") == field and _usable(c, texts))
+    merged: list[list] = []  # [start, end, contacts, kinds]: overlapping spans as one
+    for start, end, index, kind in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2].append(index)
+            merged[-1][3].append(kind)
+        else:
+            merged.append([start, end, [index], [kind]])
     out: list[Run] = []
     at = 0
-    for start, end, index, kind in spans:
-        if start < at:
-            continue  # overlapping spans: the first one read keeps the text
+    for start, end, indices, kinds in merged:
         if start > at:
             out.append(Run(text[at:start]))
-        out.append(Run(text[start:end], index, kind))
+        out.append(Run(text[start:end], tuple(indices), tuple(dict.fromkeys(kinds))))
         at = end
     if at < len(text):
         out.append(Run(text[at:]))
     return out
+
+
+def anchors(all_runs: list[list[Run]]) -> dict[int, str]:
+    """contact index -> the id of the highlighted run holding its span."""
+    return {i: run.anchor for field_runs in all_runs for run in field_runs for i in run.contacts}
 
 
 def found_contacts(ad: dict) -> list[Found]:

@@ -1,0 +1,139 @@
+"""Explorer fixtures: the real `adwatch explorer` command serving real deployments, and Debian's chromium.
+
+Worlds: the suite's shared enriched demo world (read-only), and a small bridge world of this
+package's own (a refused bridge and a merge, bridge_world.py) in its own deployment.
+Screenshots go to $ADWATCH_SCREENSHOTS when set (`ADWATCH_SCREENSHOTS=docs/screenshots` refreshes
+the README's), else to a temporary directory, so a test run never rewrites tracked files.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from bridge_world import build_bridge_world
+
+from adwatch.store import Store, connect
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 860}
+
+
+class Explorer:
+    """A running `adwatch explorer`: its base URL and what it printed at start."""
+
+    def __init__(self, url: str, said: str) -> None:
+        self.url, self.said = url, said
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url.rstrip("/") + path
+
+
+@contextmanager
+def explorer_command(es_url: str, prefix: str, images: Path, *extra: str) -> Iterator[Explorer]:
+    """`adwatch explorer --port 0` on a deployment, as an operator starts it; stopped (by its pid) afterwards."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADWATCH_")}
+    env.update(ADWATCH_ES_URL=es_url, ADWATCH_INDEX_PREFIX=prefix, ADWATCH_ES_RETRY_SECONDS="10")
+    process = subprocess.Popen([sys.executable, "-m", "adwatch.cli", "explorer", "--port", "0", "--images",
+                                str(images), *extra], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    said = []
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=90)
+            except queue.Empty:
+                pytest.fail(f"adwatch explorer did not start in 90 s; it said: {''.join(said)}")
+            said.append(line)
+            if " at http://" in line and "Ctrl-C" in line:
+                url = line.split(" at ", 1)[1].split(" ", 1)[0]
+                break
+            if process.poll() is not None:
+                pytest.fail(f"adwatch explorer exited {process.returncode}: {''.join(said)}")
+        yield Explorer(url, "".join(said))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def world_explorer(es_node, enriched_world) -> Iterator[Explorer]:
+    store, _, images = enriched_world
+    with explorer_command(es_node.url, store.names.prefix, images) as explorer:
+        yield explorer
+
+
+@pytest.fixture(scope="session")
+def bridge_world(es_settings, tmp_path_factory):
+    """(store, image dir, merged cluster id, survivor id) of the bridge world, built once."""
+    client = connect(es_settings)
+    store = Store(client, f"b{uuid.uuid4().hex[:10]}")
+    images = tmp_path_factory.mktemp("bridge-world-images")
+    merged, survivor = build_bridge_world(store, images)
+    try:
+        yield store, images, merged, survivor
+    finally:
+        store.drop_deployment()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def bridge_explorer(es_node, bridge_world) -> Iterator[Explorer]:
+    store, images, _, _ = bridge_world
+    with explorer_command(es_node.url, store.names.prefix, images) as explorer:
+        yield explorer
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser context (no cookies) and page; downloads allowed."""
+    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory):
+    """`screenshot(page, name)`: a PNG of the viewport, reduced to a 256-colour palette (small, for the README)."""
+    from PIL import Image
+
+    target = Path(os.environ.get("ADWATCH_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    if not target.is_absolute():
+        target = ROOT / target
+    target.mkdir(parents=True, exist_ok=True)
+
+    def take(tab, name: str) -> Path:
+        path = target / f"{name}.png"
+        tab.screenshot(path=str(path))
+        with Image.open(path) as shot:
+            shot.convert("RGB").quantize(256).save(path, optimize=True)
+        assert path.stat().st_size > 5000, f"{path} looks empty"
+        return path
+
+    return take
