@@ -9,10 +9,15 @@ phones arrive, and the next run merges them into the older cluster (`merged_from
 
 from __future__ import annotations
 
+import io
+import random
 from pathlib import Path
+
+from PIL import Image
 
 from adwatch.bulk import BulkWriter, upsert
 from adwatch.store import Store
+from crawler.imagestore import ImageStore, inspect_image
 from enrich.worker import Worker
 
 BRIDGE_HANDLE = "telegram:@night_owl_jobs"
@@ -24,6 +29,7 @@ NETWORKS = {  # tag -> (phone as written, city, country, job)
 }
 ADS_PER_NETWORK = 6
 JOINING_ADS = 6  # carry the phones of both c and d
+PHOTO_AD = "demo-html:BA001"  # the one ad with a photo
 WORDS = ("fast start", "good pay", "no experience needed", "shared housing arranged", "weekly cash", "transport given")
 
 
@@ -42,10 +48,24 @@ def _ad(tag: str, i: int, day: int, contact: str) -> tuple[str, dict]:
     }
 
 
-def first_docs() -> dict[str, dict]:
-    """Every network's own ads; ad 0 of a and of b also carries the bridging handle."""
-    return dict(_ad(tag, i, 1 + i + 7 * k, f"Call {phone}" + (f" or {BRIDGE_HANDLE}" if tag in "ab" and i == 0 else ""))
+def photo_ref(image_dir: Path) -> dict:
+    """A noise picture (plenty of detail) stored as the crawler's image store stores photos."""
+    rng = random.Random(7)
+    picture = Image.new("RGB", (96, 72))
+    picture.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(96 * 72)])
+    data = io.BytesIO()
+    picture.save(data, "PNG")
+    facts = inspect_image(data.getvalue())
+    path, _ = ImageStore(image_dir).put(data.getvalue(), facts)
+    return {"url": "http://127.0.0.1/html/img/bridge.png", "sha256": facts.sha256, "path": path}
+
+
+def first_docs(image_dir: Path) -> dict[str, dict]:
+    """Every network's own ads; ad 0 of a and of b also carries the bridging handle, ad 1 of a a photo."""
+    docs = dict(_ad(tag, i, 1 + i + 7 * k, f"Call {phone}" + (f" or {BRIDGE_HANDLE}" if tag in "ab" and i == 0 else ""))
                 for k, (tag, (phone, *_)) in enumerate(NETWORKS.items()) for i in range(ADS_PER_NETWORK))
+    docs[PHOTO_AD]["images"] = [photo_ref(image_dir)]
+    return docs
 
 
 def joining_docs() -> dict[str, dict]:
@@ -66,7 +86,7 @@ def build_bridge_world(store: Store, image_dir: Path) -> tuple[str, str]:
     store.ensure_schema()
     image_dir = Path(image_dir)
     image_dir.mkdir(parents=True, exist_ok=True)
-    _index_and_link(store, first_docs(), image_dir)
+    _index_and_link(store, first_docs(image_dir), image_dir)
     clusters = _clusters_of(store, "cd")
     _index_and_link(store, joining_docs(), image_dir)
     return clusters["d"], clusters["c"]
