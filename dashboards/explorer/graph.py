@@ -20,6 +20,7 @@ from dashboards.explorer.evidence import EvidenceGraph
 WIDTH = 960
 MARGIN = 70
 LABEL_ROOM = 150  # right of the rightmost node: its label ("hub template:site:ad") stays inside
+LAYOUT_ITERATIONS = {120: 50, 10**9: 25}  # up to N nodes: iterations (large graphs settle in fewer; each is O(n^2))
 LABELLED_NODES = 40  # ad ids printed beside the nodes up to this many ads
 LABELLED_EDGES = 60  # scores printed on the edges up to this many
 SITE_COLOURS = 8  # css classes site-0 .. site-7
@@ -84,7 +85,9 @@ def _layout(nodes: tuple[str, ...], weighted: tuple[tuple[str, str, float], ...]
     if len(nodes) == 1:
         return {nodes[0]: (0.0, 0.0)}
     spread = 1.6 / math.sqrt(len(nodes))  # a little more room than networkx's 1/sqrt(n) default
-    return {n: (float(x), float(y)) for n, (x, y) in nx.spring_layout(graph, k=spread, seed=seed).items()}
+    iterations = next(its for most, its in LAYOUT_ITERATIONS.items() if len(nodes) <= most)
+    placed = nx.spring_layout(graph, k=spread, seed=seed, iterations=iterations)
+    return {n: (float(x), float(y)) for n, (x, y) in placed.items()}
 
 
 def draw(cluster_id: str, graph: EvidenceGraph, ads: Mapping[str, AdNode],

@@ -24,6 +24,7 @@ MEMBER_FIELDS = ["site", "ad_id", "city", "country", "first_seen", "title", "ima
 # Stored for linking, not for reading: score tables, LSH keys, photo index keys.
 AD_NOT_SHOWN = ["text_pairs", "minhash_bands", "images.hash_bands", "text_links"]
 SHA256 = re.compile(r"[0-9a-f]{64}")
+ONE_SEARCH = 10_000  # Elasticsearch's default result window: clusters up to this size are read in one request
 
 
 class ClusterMoved(Exception):
@@ -106,7 +107,7 @@ def clusters_by_id(store: Store, ids: Iterable[str]) -> dict[str, dict]:
 def load_cluster_page(store: Store, cluster_id: str) -> ClusterPage:
     """Everything the cluster page shows: one get, one scan of its members, one look-up of bridged ads."""
     doc = cluster_doc(store, cluster_id)
-    hits = list(store.scan(store.ads, {"term": {"cluster_id": cluster_id}}, source=MEMBER_FIELDS))
+    hits = members_of(store, cluster_id, doc.get("size") or 0)
     ids = {hit["_id"] for hit in hits}
     members = sorted((timeline_ad(hit, ids) for hit in hits), key=lambda ad: (ad.day, ad.doc_id))
     graph = evidence_graph({hit["_id"]: hit["_source"].get("links", []) for hit in hits})
@@ -120,6 +121,16 @@ def load_cluster_page(store: Store, cluster_id: str) -> ClusterPage:
                        distinct_photos(hits, [ad.doc_id for ad in members]),
                        _tally(s.get("site") for s in sources), _tally(s.get("city") for s in sources),
                        _tally(s.get("country") for s in sources), activity([ad.day for ad in members]), joins)
+
+
+def members_of(store: Store, cluster_id: str, size: int) -> list[dict]:
+    """The member ads' hits: one search when the cluster fits a result window, else a scan (one page per 1000)."""
+    query = {"term": {"cluster_id": cluster_id}}
+    room = min(ONE_SEARCH, max(2 * size, 100))  # the document's size may lag an incremental run a little
+    resp = store.client.search(index=store.ads, query=query, size=room, source=MEMBER_FIELDS, track_total_hits=True)
+    if resp["hits"]["total"]["value"] <= len(resp["hits"]["hits"]):
+        return resp["hits"]["hits"]
+    return list(store.scan(store.ads, query, source=MEMBER_FIELDS))
 
 
 def distinct_photos(hits: list[dict], oldest_first: list[str]) -> list[Photo]:
