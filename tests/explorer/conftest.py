@@ -1,4 +1,4 @@
-"""Explorer fixtures: the real `adwatch explorer` command serving real deployments, and Debian's chromium.
+"""Explorer fixtures: the real `adwatch explorer` command serving real deployments, pages in chromium.
 
 Worlds: the suite's shared enriched demo world (read-only), and a small bridge world of this
 package's own (a refused bridge and a merge, bridge_world.py) in its own deployment.
@@ -20,9 +20,6 @@ from explorer_server import Explorer, explorer_command
 from adwatch.store import Store, connect
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 860}
 
 
@@ -52,18 +49,6 @@ def bridge_explorer(es_node, bridge_world) -> Iterator[Explorer]:
     store, images, _, _ = bridge_world
     with explorer_command(es_node.url, store.names.prefix, images) as explorer:
         yield explorer
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
