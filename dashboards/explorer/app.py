@@ -92,6 +92,14 @@ def create_app(access: Access, image_dir: Path) -> Flask:
     def unavailable(exc):
         return failed(503, "Elasticsearch does not answer", str(exc))
 
+    @app.errorhandler(404)
+    def no_page(exc):
+        return failed(404, "Not found", "There is no such page, or no such photo for you: start again from the search.")
+
+    @app.errorhandler(405)
+    def wrong_method(exc):
+        return failed(405, "Not like that", "That address does not take this kind of request; use the links and forms.")
+
     @app.errorhandler(413)
     def too_big(exc):
         return failed(413, "Photo too large", f"Uploads are limited to {UPLOAD_BYTES // 2**20} MiB; give a smaller "
@@ -148,8 +156,8 @@ def create_app(access: Access, image_dir: Path) -> Flask:
             photo, photo_name = searching.read_stored_photo(path, sha256), f"photo {sha256[:12]}"
         if searching.is_empty(form, photo):
             return redirect(url_for("home"))
-        query, notes = searching.search(store, form, photo)
-        results = searching.grouped(store, query, notes, reading.clusters_by_id)
+        query, readings = searching.search(store, form, photo)
+        results = searching.grouped(store, query, form.get("phone", "").strip(), readings, reading.clusters_by_id)
         return render_template("search.html", form=form, results=results, photo_name=photo_name)
 
     @app.get("/cluster/<cluster_id>")

@@ -16,6 +16,7 @@ from adwatch.errors import UserError
 from adwatch.store import Store
 from dashboards.lookup import (AdMatch, SearchRequest, check_country, email_keys, handle_keys, read_phone,
                                read_photo, search_ads)
+from dashboards.lookup_cli import _phone_note as _terminal_phone_note
 
 LIMIT = 200  # ads listed per search; the page says how many matched in all
 FIELDS = ("q", "phone", "country", "email", "handle", "site")
@@ -67,8 +68,11 @@ def read_stored_photo(path: Path, sha256: str):
         raise FormError(str(exc).replace(f"--image {path}", f"Photo {sha256[:12]}", 1)) from exc
 
 
-def search(store: Store, form: Mapping[str, str], photo=None) -> tuple[SearchRequest, list[str]]:
-    """The lookup request for the form (and a photo's hashes); FormError naming a field it cannot read."""
+def search(store: Store, form: Mapping[str, str], photo=None) -> tuple[SearchRequest, dict[str, str]]:
+    """The lookup request for the form (and a photo's hashes), and the phone's readings (key -> country).
+
+    FormError naming a field it cannot read.
+    """
     text = form.get("q", "").strip()
     phone, email, handle, site = (form.get(k, "").strip() for k in ("phone", "email", "handle", "site"))
     country = form.get("country", "").strip()
@@ -76,17 +80,21 @@ def search(store: Store, form: Mapping[str, str], photo=None) -> tuple[SearchReq
     emails = tuple(_field("Email", "--email", lambda: email_keys(email))) if email else ()
     handles = tuple(_field("Handle", "--handle", lambda: handle_keys(handle))) if handle else ()
     readings = _field("Phone", "--phone", lambda: read_phone(store, phone, region)) if phone else {}
-    notes = []
-    if readings:
-        shown = ", ".join(f"{key} ({where})" if where else key for key, where in readings.items())
-        notes.append(f"Phone {phone!r} read as {shown}.")
     request = SearchRequest(text, tuple(readings), emails, handles, photo, None, site or None, LIMIT)
-    return request, notes
+    return request, readings
 
 
-def grouped(store: Store, request: SearchRequest, notes: list[str], clusters_by_id) -> Results:
+def phone_note(typed: str, readings: dict[str, str], matches: list[AdMatch]) -> str:
+    """How a typed phone was read, naming the readings that found ads (the terminal's note, worded for the form)."""
+    note = _terminal_phone_note(typed, readings, {why for match in matches for why in match.why})
+    return note.replace("(narrow with --country)", "(give a country to narrow)")
+
+
+def grouped(store: Store, request: SearchRequest, typed_phone: str, readings: dict[str, str],
+            clusters_by_id) -> Results:
     """Run the request; its matches grouped by cluster, each group headed by its cluster's document."""
     result = search_ads(store, request)
+    notes = [phone_note(typed_phone, readings, result.matches)] if readings else []
     order: dict[str, list[AdMatch]] = {}
     for match in result.matches:
         order.setdefault(match.cluster_id, []).append(match)
