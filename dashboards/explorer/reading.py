@@ -162,7 +162,10 @@ def ads_by_id(store: Store, doc_ids: Iterable[str], fields: list[str] | bool = T
     wanted = sorted(set(doc_ids))
     if not wanted:
         return {}
-    resp = store.client.search(index=store.ads, size=len(wanted), query={"ids": {"values": wanted}}, source=fields)
+    query = {"ids": {"values": wanted}}
+    if len(wanted) > ONE_SEARCH:
+        return {hit["_id"]: hit["_source"] for hit in store.scan(store.ads, query, source=fields)}
+    resp = store.client.search(index=store.ads, size=len(wanted), query=query, source=fields)
     return {hit["_id"]: hit["_source"] for hit in resp["hits"]["hits"]}
 
 
