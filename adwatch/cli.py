@@ -71,7 +71,7 @@ def _engine(args: argparse.Namespace) -> int:
 
 def _engine_start(settings, node, nodes: int) -> int:
     """`adwatch engine start [--nodes N]`: the single node, or a cluster of N; never both at once."""
-    cluster = embedded_cluster(settings, max(nodes, 2))
+    cluster = embedded_cluster(settings, nodes if nodes > 1 else None)
     single, members = node.state(), cluster.running()
     if (nodes == 1 and members) or (nodes > 1 and single):
         running = f"a {len(members)}-node cluster" if members else "the single node"
