@@ -72,6 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     root = Path(tempfile.mkdtemp(prefix="adwatch-bench-cluster-"))
+    root.chmod(0o755)  # the nodes may run as an unprivileged user (adwatch/engine.py)
     node = EmbeddedNode(root / "single", settings.cache_dir)
     cluster = EmbeddedCluster(root / "cluster", settings.cache_dir, size=3)
     try:
