@@ -34,6 +34,7 @@ def ads(index: str, count: int, site: str = "bench"):
 
 
 def rates(store: Store, docs: int) -> tuple[float, float]:
+    store.ensure_schema()
     index = store.ads_partition("2026-01-15")
     began = time.monotonic()
     assert BulkWriter(store.client, chunk_docs=CHUNK).write(ads(index, docs)).ok == docs
