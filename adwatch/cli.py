@@ -24,7 +24,7 @@ from adwatch.errors import UserError
 from adwatch.engine import ELASTICSEARCH_VERSION, fetch_distribution, find_java, tree_rss_bytes
 from adwatch.retention import apply_retention, cutoff_month
 from adwatch.retry import permission_denied
-from adwatch.store import Store, connect, embedded_node, now_utc
+from adwatch.store import Store, connect, embedded_cluster, embedded_node, now_utc
 
 # Stage packages add their commands through `register(subparsers)`: some as a group of their own
 # (`adwatch demo generate`), some at the top level (`adwatch crawl`).
@@ -47,27 +47,58 @@ def _engine(args: argparse.Namespace) -> int:
     if args.action == "start":
         if settings.es_url:
             out.print(f"ADWATCH_ES_URL is set ({settings.es_url}); the embedded engine is not used.")
-        already = node.state()
-        began = time.monotonic()
+        return _engine_start(settings, node, args.nodes)
+    cluster = embedded_cluster(settings)
+    if args.action == "stop":
+        stopped = [what for what, engine in (("node", node), ("cluster", cluster)) if engine.stop()]
+        out.print(f"Stopped the embedded {' and '.join(stopped)}." if stopped else "The embedded engine was not running.")
+        return 0
+    state = node.state()
+    members = cluster.running()
+    if state is None and not members:
+        out.print(f"Not running (pinned version {ELASTICSEARCH_VERSION}, directories {node.node_dir} and "
+                  f"{cluster.cluster_dir}).")
+        return 3
+    for running in ([state] if state else members):
+        out.print(f"Running: Elasticsearch {running.version} at {running.url}, pid {running.pid}, "
+                  f"RSS {tree_rss_bytes(running.pid) / 2**20:.0f} MiB, up {time.time() - running.started_at:.0f} s, "
+                  f"directory {running.node_dir}")
+    if members:
+        health = cluster.health()
+        out.print(f"Cluster {health['cluster_name']}: {health['status']}, {health['number_of_nodes']} of "
+                  f"{cluster.size} nodes; ADWATCH_ES_URL={','.join(cluster.urls())} reaches it from elsewhere.")
+    return 0
+
+
+def _engine_start(settings, node, nodes: int) -> int:
+    """`adwatch engine start [--nodes N]`: the single node, or a cluster of N; never both at once."""
+    cluster = embedded_cluster(settings, nodes if nodes > 1 else None)
+    single, members = node.state(), cluster.running()
+    if (nodes == 1 and members) or (nodes > 1 and single):
+        running = f"a {len(members)}-node cluster" if members else "the single node"
+        raise UserError(f"The embedded engine already runs as {running}; `adwatch engine stop` it before starting "
+                        f"{'one node' if nodes == 1 else f'a cluster of {nodes}'}.")
+    began = time.monotonic()
+    if nodes == 1:
         state = node.start()
-        if already:
+        if single:
             out.print(f"Embedded Elasticsearch {state.version} already running at {state.url} (pid {state.pid}).")
         else:
             out.print(f"Embedded Elasticsearch {state.version} ready at {state.url} in "
                       f"{time.monotonic() - began:.1f} s (pid {state.pid}, heap {settings.engine_heap}).")
         out.print(f"Data and logs: {node.node_dir}")
         return 0
-    if args.action == "stop":
-        out.print("Stopped." if node.stop() else "The embedded engine was not running.")
-        return 0
-    state = node.state()
-    if state is None:
-        out.print(f"Not running (pinned version {ELASTICSEARCH_VERSION}, directory {node.node_dir}).")
-        return 3
-    out.print(f"Running: Elasticsearch {state.version} at {state.url}, pid {state.pid}, "
-              f"RSS {tree_rss_bytes(state.pid) / 2**20:.0f} MiB, up {time.time() - state.started_at:.0f} s, "
-              f"directory {state.node_dir}")
+    states = cluster.start()
+    out.print(f"Embedded Elasticsearch cluster of {nodes} nodes ({states[0].version}, heap {settings.engine_heap} "
+              f"each) ready in {time.monotonic() - began:.1f} s at {', '.join(s.url for s in states)}.")
+    out.print(f"Data and logs: {cluster.cluster_dir}/node-*; AdWatch commands here find it by themselves.")
     return 0
+
+
+def _node_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 9:
+        raise argparse.ArgumentTypeError(f"--nodes must be a whole number from 1 to 9, got {text!r}")
+    return int(text)
 
 
 def settings_url() -> str:
@@ -124,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     engine = sub.add_parser("engine", help="manage the embedded Elasticsearch node")
     engine.add_argument("action", choices=["start", "stop", "status", "fetch"],
                         help="fetch: download the pinned distribution and check for Java 21+, without starting")
+    engine.add_argument("--nodes", type=_node_count, default=1,
+                        help="start: a cluster of this many nodes on loopback (each with its own data; default 1)")
     engine.set_defaults(func=_engine)
 
     setup = sub.add_parser("setup", help="create or update index templates, indices and aliases")

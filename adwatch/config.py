@@ -7,6 +7,7 @@ Resolution order for every setting: environment variable, then the YAML config f
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -36,7 +37,9 @@ def default_cache_dir() -> Path:
 class Settings:
     """Everything a command needs to know about its surroundings."""
 
-    # External cluster; empty means "use the embedded node started by `adwatch engine start`".
+    # External cluster: one URL, or several separated by commas (the client spreads requests over
+    # them and fails over when one stops answering). Empty means "the embedded node or cluster
+    # started by `adwatch engine start`".
     es_url: str = ""
     es_api_key: str = ""
     es_username: str = ""
@@ -46,6 +49,10 @@ class Settings:
     # How long every client keeps retrying a cluster that does not answer before it stops with
     # EngineUnavailable (connect, bulk writes, scans, refresh, count): adwatch/retry.py.
     es_retry_s: float = 180.0
+    # Replicas of every AdWatch index: a count ("1"), or an auto-expanding range ("0-1", "0-all"),
+    # which Elasticsearch adjusts to the nodes present. The default "0-1" means none on a single
+    # node and one on a cluster, so losing one node of a cluster loses nothing.
+    es_replicas: str = "0-1"
     cache_dir: Path = field(default_factory=default_cache_dir)
     engine_heap: str = "512m"
     # Prefix of every index, alias and template, so one cluster can host several deployments.
@@ -66,8 +73,18 @@ class Settings:
     linking: dict = field(default_factory=dict)
 
     @property
+    def es_hosts(self) -> list[str]:
+        """The configured cluster's URLs (empty when the embedded engine is meant)."""
+        return split_urls(self.es_url)
+
+    @property
     def engine_dir(self) -> Path:
         return self.cache_dir / "engine"
+
+    @property
+    def engine_cluster_dir(self) -> Path:
+        """Where `adwatch engine start --nodes N` keeps its nodes (one directory each)."""
+        return self.cache_dir / "engine-cluster"
 
     @property
     def image_dir(self) -> Path:
@@ -88,6 +105,7 @@ _ENV = {
     "es_ca_certs": "ADWATCH_ES_CA_CERTS",
     "es_timeout_s": "ADWATCH_ES_TIMEOUT",
     "es_retry_s": "ADWATCH_ES_RETRY_SECONDS",
+    "es_replicas": "ADWATCH_ES_REPLICAS",
     "cache_dir": "ADWATCH_CACHE_DIR",
     "engine_heap": "ADWATCH_ENGINE_HEAP",
     "index_prefix": "ADWATCH_INDEX_PREFIX",
@@ -100,6 +118,27 @@ _ENV = {
 }
 # Settings read as numbers (environment values are strings).
 _FLOATS = ("es_timeout_s", "es_retry_s", "alert_webhook_timeout_s", "alert_error_rate")
+
+
+_URL = re.compile(r"https?://[^\s,/]+(/[^\s,]*)?")
+_REPLICAS = re.compile(r"\d+|\d+-(\d+|all)")
+
+
+def split_urls(value: str) -> list[str]:
+    """'http://a:9200, http://b:9200/' -> ['http://a:9200', 'http://b:9200']."""
+    return [url.strip().rstrip("/") for url in value.split(",") if url.strip()]
+
+
+def _check_cluster(values: dict) -> None:
+    for url in split_urls(str(values.get("es_url") or "")):
+        if not _URL.fullmatch(url):
+            raise ConfigError(f"es_url (ADWATCH_ES_URL) has {url!r}, which is not an http:// or https:// URL; give "
+                              "one URL, or several separated by commas (http://es1:9200,http://es2:9200).")
+    replicas = str(values.get("es_replicas", Settings.es_replicas)).strip()
+    if not _REPLICAS.fullmatch(replicas):
+        raise ConfigError(f"es_replicas (ADWATCH_ES_REPLICAS) must be a count such as 1, or a range such as 0-1 or "
+                          f"0-all, got {replicas!r}.")
+    values["es_replicas"] = replicas
 
 
 def _config_file() -> Path | None:
@@ -138,6 +177,7 @@ def load_settings(**overrides: object) -> Settings:
     if not isinstance(values.get("linking", {}), dict):
         raise ConfigError(f"linking must be a mapping of threshold: value (see enrich/comparison.py LinkRules), "
                           f"got {values['linking']!r}.")
+    _check_cluster(values)
     if "cache_dir" in values:
         values["cache_dir"] = Path(str(values["cache_dir"])).expanduser()
     for name in _FLOATS:

@@ -6,6 +6,10 @@ chosen by the caller. A node that died (killed, crashed) comes back on the HTTP 
 clients holding its address reach it again without re-reading anything. Security is off unless a
 `Security` is given (the suite's least-privilege tests). Elasticsearch refuses to run as root, so
 when we are root the node runs as the unprivileged system user `adwatch-es`, created on first use.
+
+`EmbeddedCluster` runs several such nodes as one cluster on loopback (`adwatch engine start
+--nodes 3`): each node has its own directory, data and fixed ports, they find each other through
+their transport ports, and a node that died rejoins on the ports it had.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from dataclasses import asdict, dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from adwatch.errors import UserError
@@ -38,6 +43,7 @@ MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.
 MIN_JAVA = 21
 NODE_USER = "adwatch-es"
 STATE_FILE = "engine.json"
+CLUSTER_FILE = "cluster.json"
 
 
 class EngineError(UserError):
@@ -76,6 +82,20 @@ class Security:
     users: tuple[Account, ...] = ()
     roles_file: Path | None = None
     license: str = "basic"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A node's place in a cluster of embedded nodes: its name, its fixed ports, and how to find the rest."""
+
+    cluster_name: str
+    node_name: str
+    http_port: int
+    transport_port: int
+    # Every member's transport address; the first election's voters, named only until the cluster has
+    # formed once (Elasticsearch asks for the setting to go after that).
+    seed_hosts: tuple[str, ...]
+    initial_masters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -262,12 +282,15 @@ def _pid_alive(pid: int) -> bool:
 class EmbeddedNode:
     """One Elasticsearch node living in `node_dir` (config/, data/, logs/, tmp/, engine.json)."""
 
-    def __init__(self, node_dir: Path, cache_dir: Path, heap: str = "512m", security: Security | None = None) -> None:
+    def __init__(self, node_dir: Path, cache_dir: Path, heap: str = "512m", security: Security | None = None,
+                 membership: Membership | None = None) -> None:
         self.node_dir = Path(node_dir).absolute()
         self.cache_dir = Path(cache_dir).absolute()
         self.heap = heap
         self.security = security
+        self.membership = membership
         self._proc: subprocess.Popen | None = None
+        self._launched: tuple[str, int, float] | None = None  # (url, transport port, monotonic start)
 
     @property
     def state_path(self) -> Path:
@@ -290,7 +313,12 @@ class EmbeddedNode:
         return state if state and _pid_alive(state.pid) else None
 
     def _ports(self) -> tuple[int, int]:
-        """(http, transport): the ones a node that died here had, so its clients find it again, else free ones."""
+        """(http, transport): the ones a node that died here had, so its clients find it again, else free ones.
+
+        A cluster member always has its membership's ports: the other members look for it there.
+        """
+        if self.membership:
+            return self._member_ports(self.membership)
         last = self.last_state()
         if last is None:
             return free_port(), free_port()
@@ -304,6 +332,16 @@ class EmbeddedNode:
         transport = last.transport_port if last.transport_port and port_is_free(last.transport_port) else free_port()
         return last.http_port, transport
 
+    def _member_ports(self, member: Membership) -> tuple[int, int]:
+        for port, role in ((member.http_port, "HTTP"), (member.transport_port, "transport")):
+            if not _port_frees_up(port):
+                raise EngineError(
+                    f"Node {member.node_name} of the embedded cluster {member.cluster_name} ({self.node_dir}) has the "
+                    f"{role} port {port}, where clients and the other nodes look for it, but another program now "
+                    "holds it. Free that port and start again, or run `adwatch engine stop` to forget the cluster's "
+                    "ports and start it on new ones.")
+        return member.http_port, member.transport_port
+
     def start(self, timeout_s: float = 180.0) -> NodeState:
         """Start the node (or return the one already running) and wait until the cluster is usable.
 
@@ -312,6 +350,11 @@ class EmbeddedNode:
         running = self.state()
         if running:
             return running
+        self.launch()
+        return self.wait_ready(timeout_s)
+
+    def launch(self) -> None:
+        """Start the node's process without waiting for it (`wait_ready` does): cluster members start together."""
         home = fetch_distribution(self.cache_dir)
         java = find_java()
         user = _node_user()
@@ -326,7 +369,7 @@ class EmbeddedNode:
             _chown_tree(self.node_dir, user)
             env.update(HOME=str(self.node_dir), USER=user.pw_name, LOGNAME=user.pw_name)
         log = open(self.log_path, "ab")
-        began = time.monotonic()
+        self._launched = (f"http://127.0.0.1:{http_port}", transport_port, time.monotonic())
         try:
             self._proc = subprocess.Popen(
                 [str(home / "bin" / "elasticsearch")], cwd=self.node_dir / "logs", env=env,
@@ -336,9 +379,14 @@ class EmbeddedNode:
             )
         finally:
             log.close()
-        url = f"http://127.0.0.1:{http_port}"
+
+    def wait_ready(self, timeout_s: float = 180.0) -> NodeState:
+        """Wait until the launched node serves a usable cluster; record and return its state."""
+        if self._launched is None or self._proc is None:
+            raise EngineError(f"No node was launched from {self.node_dir}: call start() or launch() first.")
+        url, transport_port, began = self._launched
         version = self._wait_ready(url, timeout_s)
-        state = NodeState(pid=self._proc.pid, url=url, http_port=http_port, version=version,
+        state = NodeState(pid=self._proc.pid, url=url, http_port=int(url.rsplit(":", 1)[1]), version=version,
                           node_dir=str(self.node_dir), started_at=time.time(),
                           seconds_to_ready=round(time.monotonic() - began, 2), transport_port=transport_port,
                           secured=self.security is not None)
@@ -370,10 +418,7 @@ class EmbeddedNode:
         (config / "jvm.options.d").mkdir(exist_ok=True)
         (config / "jvm.options.d" / "adwatch-heap.options").write_text(f"-Xms{self.heap}\n-Xmx{self.heap}\n")
         (config / "elasticsearch.yml").write_text("\n".join([
-            "# Written by adwatch engine: a single loopback node for one user or one test session.",
-            "cluster.name: adwatch-embedded",
-            "node.name: adwatch",
-            "discovery.type: single-node",
+            *self._discovery_lines(),
             "network.host: 127.0.0.1",
             f"http.port: {http_port}",
             f"transport.port: {transport_port}",
@@ -389,6 +434,17 @@ class EmbeddedNode:
             "cluster.routing.allocation.disk.threshold_enabled: false",
             "",
         ]))
+
+    def _discovery_lines(self) -> list[str]:
+        member = self.membership
+        if member is None:
+            return ["# Written by adwatch engine: a single loopback node for one user or one test session.",
+                    "cluster.name: adwatch-embedded", "node.name: adwatch", "discovery.type: single-node"]
+        return [f"# Written by adwatch engine: node {member.node_name} of a loopback cluster.",
+                f"cluster.name: {member.cluster_name}", f"node.name: {member.node_name}",
+                f"discovery.seed_hosts: [{', '.join(member.seed_hosts)}]",
+                *([f"cluster.initial_master_nodes: [{', '.join(member.initial_masters)}]"]
+                  if member.initial_masters else [])]
 
     def _wait_ready(self, url: str, timeout_s: float) -> str:
         deadline = time.monotonic() + timeout_s
@@ -464,6 +520,166 @@ class EmbeddedNode:
         if self._proc and self._proc.pid == pid:
             self._proc.wait(10)
         return True
+
+
+@dataclass(frozen=True)
+class ClusterLayout:
+    """What cluster.json keeps: the cluster's name, each member's ports, and whether it ever formed."""
+
+    name: str
+    http_ports: tuple[int, ...]
+    transport_ports: tuple[int, ...]
+    formed: bool = False
+
+
+class EmbeddedCluster:
+    """`size` embedded nodes on loopback forming one cluster: `<cluster_dir>/node-K`, each with its own data.
+
+    Every node is master-eligible and holds data, so any one of three may die: the other two keep a
+    quorum and the copies. The ports are chosen once and kept in cluster.json, so a node that died
+    rejoins where the others and every client look for it; `stop` forgets them.
+    """
+
+    def __init__(self, cluster_dir: Path, cache_dir: Path, size: int = 3, heap: str = "512m") -> None:
+        if size < 2:
+            raise EngineError(f"A cluster needs at least 2 nodes, not {size}; one node is `adwatch engine start`.")
+        self.cluster_dir = Path(cluster_dir).absolute()
+        self.cache_dir = Path(cache_dir).absolute()
+        self.size = size
+        self.heap = heap
+        self._nodes: list[EmbeddedNode] | None = None
+
+    @property
+    def layout_path(self) -> Path:
+        return self.cluster_dir / CLUSTER_FILE
+
+    def layout(self) -> ClusterLayout | None:
+        """The ports the cluster's nodes have, or None when it was never started (or was stopped)."""
+        try:
+            raw = json.loads(self.layout_path.read_text())
+            return ClusterLayout(raw["name"], tuple(raw["http_ports"]), tuple(raw["transport_ports"]),
+                                 bool(raw.get("formed")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _save(self, layout: ClusterLayout) -> None:
+        self.cluster_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.layout_path, json.dumps(asdict(layout), indent=2))
+
+    def _new_layout(self) -> ClusterLayout:
+        existing = sorted(p.name for p in self.cluster_dir.glob("node-*")) if self.cluster_dir.is_dir() else []
+        if existing and len(existing) != self.size:
+            raise EngineError(
+                f"{self.cluster_dir} holds the data of a {len(existing)}-node cluster ({', '.join(existing)}), not "
+                f"{self.size}: start it with --nodes {len(existing)}, or delete that directory to begin anew.")
+        ports = free_ports(2 * self.size)
+        return ClusterLayout("adwatch-embedded-cluster", tuple(ports[:self.size]), tuple(ports[self.size:]),
+                             formed=bool(existing))
+
+    @property
+    def nodes(self) -> list[EmbeddedNode]:
+        """The members, node-1 first; laid out (ports chosen and saved) on first use."""
+        layout = self.layout()
+        if layout is None:
+            layout = self._new_layout()
+            self._save(layout)
+            self._nodes = None
+        elif len(layout.http_ports) != self.size:
+            raise EngineError(f"The embedded cluster in {self.cluster_dir} has {len(layout.http_ports)} nodes, not "
+                              f"{self.size}: use --nodes {len(layout.http_ports)}, or `adwatch engine stop` it first.")
+        if self._nodes is None:
+            names = [f"node-{k + 1}" for k in range(self.size)]
+            seeds = tuple(f"127.0.0.1:{port}" for port in layout.transport_ports)
+            self._nodes = [EmbeddedNode(self.cluster_dir / name, self.cache_dir, heap=self.heap,
+                                        membership=Membership(layout.name, name, http, transport, seeds))
+                           for name, http, transport in zip(names, layout.http_ports, layout.transport_ports)]
+        voters = () if layout.formed else tuple(node.membership.node_name for node in self._nodes)
+        for node in self._nodes:  # the same objects throughout: they hold the processes they started
+            node.membership = replace(node.membership, initial_masters=voters)
+        return self._nodes
+
+    def urls(self) -> list[str]:
+        """Every member's HTTP address, alive or not: what clients are given, so they fail over among them."""
+        layout = self.layout()
+        return [f"http://127.0.0.1:{port}" for port in layout.http_ports] if layout else []
+
+    def running(self) -> list[NodeState]:
+        """The states of the members alive now (empty when the cluster is not running)."""
+        if self.layout() is None:
+            return []
+        return [state for state in (node.state() for node in self.nodes) if state]
+
+    def start(self, timeout_s: float = 300.0) -> list[NodeState]:
+        """Start every member not running (all at once) and wait until they have formed one cluster."""
+        nodes = self.nodes
+        user = _node_user()
+        if user:  # the nodes run as that user, and their directories are inside this one
+            os.chown(self.cluster_dir, user.pw_uid, user.pw_gid)
+        launched = [node for node in nodes if node.state() is None]
+        for node in launched:
+            node.launch()
+        try:
+            for node in launched:
+                node.wait_ready(timeout_s)
+            self.wait_for("yellow", timeout_s)
+        except EngineError:
+            self.stop()
+            raise
+        layout = self.layout()
+        if layout and not layout.formed:
+            self._save(ClusterLayout(layout.name, layout.http_ports, layout.transport_ports, formed=True))
+        return [node.state() for node in self.nodes]
+
+    def health(self) -> dict:
+        """`_cluster/health` from the first member that answers; EngineError when none does."""
+        for url in self.urls():
+            try:
+                return _http_json(f"{url}/_cluster/health", timeout=5.0)
+            except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+                continue
+        raise EngineError(f"No node of the embedded cluster in {self.cluster_dir} answers; `adwatch engine start "
+                          f"--nodes {self.size}` starts it.")
+
+    def wait_for(self, status: str = "green", timeout_s: float = 120.0) -> dict:
+        """Wait until every member has joined and the cluster is at least `status` (yellow or green)."""
+        wanted = ("green",) if status == "green" else ("green", "yellow")
+        deadline = time.monotonic() + timeout_s
+        health: dict = {}
+        while time.monotonic() < deadline:
+            try:
+                health = self.health()
+            except EngineError:
+                health = {}
+            if health.get("number_of_nodes") == self.size and health.get("status") in wanted:
+                return health
+            time.sleep(0.5)
+        raise EngineError(f"The embedded cluster in {self.cluster_dir} was not {status} with {self.size} nodes after "
+                          f"{timeout_s:.0f} s (last health: {health or 'no answer'}); see the nodes' logs under "
+                          f"{self.cluster_dir}/node-*/logs.")
+
+    def stop(self, timeout_s: float = 60.0) -> bool:
+        """Stop every member and forget the ports; True when any node was running."""
+        if self.layout() is None:
+            return False
+        nodes = self.nodes
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            stopped = any(list(pool.map(lambda node: node.stop(timeout_s), nodes)))
+        self.layout_path.unlink(missing_ok=True)
+        return stopped
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports free on 127.0.0.1 now (held together while chosen, so none repeats)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def _children(pid: int) -> list[int]:

@@ -273,7 +273,9 @@ def mapping(kind: str) -> dict:
     return body
 
 
-def settings() -> dict:
-    """Index settings shared by every kind: one shard (ads are partitioned by month instead),
-    and a replica only when a second node exists to hold it."""
-    return {"number_of_shards": 1, "auto_expand_replicas": "0-1", "refresh_interval": "1s"}
+def settings(replicas: str = "0-1") -> dict:
+    """Index settings shared by every kind: one shard (ads are partitioned by month instead) and
+    `replicas` copies: a count ("1"), or a range Elasticsearch fits to the nodes present ("0-1",
+    the default: a replica only when a second node exists to hold it)."""
+    copies = {"auto_expand_replicas": replicas} if "-" in replicas else {"number_of_replicas": int(replicas)}
+    return {"number_of_shards": 1, **copies, "refresh_interval": "1s"}

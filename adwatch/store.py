@@ -19,8 +19,8 @@ from elasticsearch import (ApiError, AuthenticationException, AuthorizationExcep
 
 from adwatch import schema
 from adwatch.bulk import BulkReport, BulkWriter, replace
-from adwatch.config import Settings
-from adwatch.engine import EmbeddedNode
+from adwatch.config import Settings, load_settings, split_urls
+from adwatch.engine import EmbeddedCluster, EmbeddedNode
 from adwatch.errors import EngineUnavailable, PermissionDenied, UserError
 from adwatch.retry import (RETRY_ENV, ClientPolicy, Patience, call, describe, permission_denied, policy_of, remember,
                            transient)
@@ -36,28 +36,42 @@ def embedded_node(settings: Settings) -> EmbeddedNode:
     return EmbeddedNode(settings.engine_dir, settings.cache_dir, heap=settings.engine_heap)
 
 
-def resolve_url(settings: Settings) -> str:
-    """The cluster URL: ADWATCH_ES_URL when set, else the running embedded node."""
-    if settings.es_url:
-        return settings.es_url.rstrip("/")
+def embedded_cluster(settings: Settings, size: int | None = None) -> EmbeddedCluster:
+    """The embedded cluster of `adwatch engine start --nodes N` (`size` defaults to the one laid out)."""
+    cluster_dir = settings.engine_cluster_dir
+    if size is None:
+        size = max(2, len(list(cluster_dir.glob("node-*")))) if cluster_dir.is_dir() else 3
+    return EmbeddedCluster(cluster_dir, settings.cache_dir, size=size, heap=settings.engine_heap)
+
+
+def resolve_urls(settings: Settings) -> list[str]:
+    """The cluster's URLs: ADWATCH_ES_URL's when set, else the running embedded node, else the embedded cluster."""
+    if settings.es_hosts:
+        return settings.es_hosts
     state = embedded_node(settings).state()
-    if state is None:
-        raise StoreUnavailable(
-            "No Elasticsearch to talk to: ADWATCH_ES_URL is not set and the embedded node is not running "
-            f"(no live node in {settings.engine_dir}). Start it with `adwatch engine start`, or set "
-            "ADWATCH_ES_URL to your cluster."
-        )
-    return state.url
+    if state is not None:
+        return [state.url]
+    cluster = embedded_cluster(settings)
+    if cluster.running():
+        return cluster.urls()
+    raise StoreUnavailable(
+        "No Elasticsearch to talk to: ADWATCH_ES_URL is not set and no embedded engine is running (no live node "
+        f"in {settings.engine_dir} or {settings.engine_cluster_dir}). Start it with `adwatch engine start`, or set "
+        "ADWATCH_ES_URL to your cluster."
+    )
 
 
 def connect(settings: Settings, url: str | None = None) -> Elasticsearch:
     """A client for the configured cluster, checked with one health call before it is returned.
 
-    The client carries the settings' retry bound (`es_retry_s`): a cluster that does not answer
-    the health check within it raises EngineUnavailable, and so do the bulk writer, scans,
-    refresh and count made with this client later.
+    `url` (else the settings') may list several nodes separated by commas: requests go round
+    them, and one that stops answering is set aside while the others serve (no sniffing: the
+    addresses given are the ones reachable). The client carries the settings' retry bound
+    (`es_retry_s`): a cluster that does not answer the health check within it raises
+    EngineUnavailable, and so do the bulk writer, scans, refresh and count made with this client later.
     """
-    url = url or resolve_url(settings)
+    hosts = split_urls(url) if url else resolve_urls(settings)
+    url = ",".join(hosts)
     options: dict = {"request_timeout": settings.es_timeout_s, "retry_on_timeout": True, "max_retries": 3}
     if settings.es_api_key:
         options["api_key"] = settings.es_api_key
@@ -67,7 +81,7 @@ def connect(settings: Settings, url: str | None = None) -> Elasticsearch:
         if not Path(settings.es_ca_certs).is_file():
             raise StoreUnavailable(f"ADWATCH_ES_CA_CERTS points at {settings.es_ca_certs}, which is not a file.")
         options["ca_certs"] = settings.es_ca_certs
-    client = Elasticsearch(url, **options)
+    client = Elasticsearch(hosts, **options)
     remember(client, ClientPolicy(cluster=url, retry_s=settings.es_retry_s,
                                   request_timeout_s=min(10.0, settings.es_timeout_s)))
     try:
@@ -128,9 +142,11 @@ def month_of(when: datetime | date | str) -> str:
 class Store:
     """Schema and index management for one deployment prefix on one cluster."""
 
-    def __init__(self, client: Elasticsearch, prefix: str = "adwatch") -> None:
+    def __init__(self, client: Elasticsearch, prefix: str = "adwatch", replicas: str | None = None) -> None:
         self.client = client
         self.names = schema.IndexNames(prefix)
+        # None: the configured ADWATCH_ES_REPLICAS, read when an index or template is made.
+        self.replicas = replicas
 
     @property
     def ads(self) -> str:
@@ -218,15 +234,18 @@ class Store:
             name=self.names.versioned("ads", version),
             index_patterns=[pattern],
             priority=100,
-            template={"settings": schema.settings(), "mappings": schema.mapping("ads"),
+            template={"settings": self._index_settings(), "mappings": schema.mapping("ads"),
                       "aliases": {self.ads: {}}},
             meta={"managed_by": "adwatch", "kind": "ads", "version": version},
         )
 
     def _create_index(self, kind: str, index: str, alias: str | None, write_alias: bool = True) -> None:
         aliases = {alias: {"is_write_index": True} if write_alias else {}} if alias else None
-        self.client.indices.create(index=index, settings=schema.settings(), mappings=schema.mapping(kind),
+        self.client.indices.create(index=index, settings=self._index_settings(), mappings=schema.mapping(kind),
                                    aliases=aliases)
+
+    def _index_settings(self) -> dict:
+        return schema.settings(self.replicas if self.replicas is not None else load_settings().es_replicas)
 
     def ads_partition(self, first_seen: datetime | date | str) -> str:
         """Concrete ads index for an ad first seen at `first_seen`; created from the template on first write."""
@@ -259,7 +278,7 @@ class Store:
         alias = self.names.alias(kind)
         old = list(self.client.indices.get_alias(name=alias).body)
         new = self.names.versioned(kind, to_version)
-        self.client.indices.create(index=new, settings=schema.settings(),
+        self.client.indices.create(index=new, settings=self._index_settings(),
                                    mappings=mapping or schema.mapping(kind))
         report = BulkWriter(self.client).write(
             replace(new, hit["_id"], transform(hit["_source"]) if transform else hit["_source"])
@@ -310,8 +329,7 @@ class Store:
                     reopened += 1
                     if reopened > 5:
                         raise
-                    log.warning("scan of %s: point in time lost (%s); reopening, skipping the %d hits already "
-                                "returned", index, describe(exc), sum(map(len, yielded.values())))
+                    self._give_up(pit, index, describe(exc), yielded)
                     pit = None
                     continue
                 except AuthorizationException as exc:
@@ -320,6 +338,18 @@ class Store:
                     if not transient(exc):
                         raise
                     patience.failed(describe(exc))
+                    if isinstance(exc, ApiError) and exc.error == "search_phase_execution_exception":
+                        # A node holding part of the point in time died (a cluster lost a node): that part
+                        # never comes back, but the shards' other copies serve a new point in time.
+                        self._give_up(pit, index, describe(exc), yielded)
+                        pit = None
+                    continue
+                failed = resp["_shards"].get("failed", 0)
+                if failed:
+                    # Partial results would skip the failed shards' documents for good: start again instead.
+                    patience.failed(f"{failed} shards failed")
+                    self._give_up(pit, index, f"{failed} shards failed", yielded)
+                    pit = None
                     continue
                 patience.succeeded()
                 reopened = 0
@@ -336,6 +366,13 @@ class Store:
         finally:
             if pit is not None:
                 self._close_point_in_time(pit)
+
+    def _give_up(self, pit: str, index: str, why: str, yielded: dict[str, set[str]]) -> None:
+        """Close a point in time part of which is gone, so that the scan opens a new one."""
+        log.warning("scan of %s: point in time lost (%s); reopening, skipping the %d hits already returned",
+                    index, why, sum(map(len, yielded.values())))
+        self._close_point_in_time(pit)
+        return None
 
     def _close_point_in_time(self, pit: str) -> None:
         # Best effort and never retried: an unclosed point in time only waits for its keep-alive.

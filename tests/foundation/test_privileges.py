@@ -188,7 +188,10 @@ def test_docker_compose_mounts_the_roles_this_suite_proves():
     import yaml
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    mounts = compose["services"]["elasticsearch"]["volumes"]
-    assert "./adwatch/roles.yml:/usr/share/elasticsearch/config/roles.yml:ro" in mounts
+    nodes = [svc for svc in compose["services"].values() if svc.get("image", "").startswith("elasticsearch:")
+             and "node.name" in svc.get("environment", {})]
+    assert len(nodes) == 3
+    for node in nodes:
+        assert "./adwatch/roles.yml:/usr/share/elasticsearch/config/roles.yml:ro" in node["volumes"]
     roles = yaml.safe_load((ROOT / "adwatch" / "roles.yml").read_text())
     assert sorted(roles) == sorted(f"adwatch_{role}" for role in ROLES)
