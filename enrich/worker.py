@@ -100,7 +100,7 @@ class Worker:
         done: set[str] = set()
         errors = 0
         actions: list[BulkAction] = []
-        total = self.store.client.count(index=self.store.ads, query=query)["count"]
+        total = self.store.count(self.store.ads, query)
         with progress("Enriching", total) as advance:
             for hit in self.store.scan(self.store.ads, query, source=PROFILE_FIELDS, versions=True):
                 fields = self._profile(hit)
@@ -114,7 +114,7 @@ class Worker:
                     actions = []
             done -= set(self._write(actions).conflicts)
             advance(len(actions))
-        self.store.client.indices.refresh(index=self.store.ads)
+        self.store.refresh(self.store.ads)
         return done, errors
 
     def _profile(self, hit: dict) -> dict:
