@@ -34,6 +34,7 @@ def campaign(es_node):
 def assert_lossless(figures: Figures) -> None:
     assert (figures.lost, figures.duplicates, figures.inconsistencies) == (0, 0, 0), figures.details
     assert (figures.differing, figures.clusters_differ) == (0, 0), figures.details
+    assert figures.crashes == 0, figures.details
 
 
 def test_engine_killed_during_a_crawl_enrichment_and_link_write_loses_and_corrupts_nothing(campaign):
