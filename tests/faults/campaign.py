@@ -305,6 +305,7 @@ class Figures:
     # crawls whose exit said one thing and whose run document another (exit 0, run not finished)
     misreported_runs: int = 0
     crashes: int = 0  # processes not killed that died of an uncaught exception (exit 1, a traceback)
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind of bad input -> [served, recorded]
     details: list[str] = field(default_factory=list)
 
     def judge(self, expected: IndexState, got: IndexState, clusters: bool = True, stage: str = "") -> Comparison:
@@ -345,6 +346,7 @@ class Baseline:
     final: IndexState
     crawl_s: float
     enrich_s: float
+    answered_errors: int  # requests its crawl saw answered 429/5xx: the world's own page faults (503 once)
 
 
 def undisturbed(es_url: str, market_url: str, workdir: Path) -> Baseline:
@@ -355,7 +357,7 @@ def undisturbed(es_url: str, market_url: str, workdir: Path) -> Baseline:
         crawl_s = time.monotonic() - began
         if done.returncode != 0:
             raise RuntimeError(f"the undisturbed crawl failed:\n{done.output[-3000:]}")
-        dep.store.refresh()
+        answered_errors = sum(map(_answered, dep.runs()))
         docs = [(h["_id"], h["_source"]) for h in dep.store.scan(dep.store.ads)]
         crawled = IndexState.read(dep.store)
         began = time.monotonic()
@@ -365,7 +367,7 @@ def undisturbed(es_url: str, market_url: str, workdir: Path) -> Baseline:
             raise RuntimeError(f"the undisturbed enrichment failed:\n{done.output[-3000:]}")
         images = Path(workdir) / "baseline-images"
         shutil.copytree(dep.images, images)
-        return Baseline(crawled, docs, images, IndexState.read(dep.store), crawl_s, enrich_s)
+        return Baseline(crawled, docs, images, IndexState.read(dep.store), crawl_s, enrich_s, answered_errors)
     finally:
         dep.drop()
 
@@ -464,22 +466,32 @@ def outage_bursts(base: Baseline, es_url: str, world: Path, workdir: Path, outag
             figures.details.append(f"after crawl {number + 1}: {len(first.lost)} ads missing, "
                                    f"{len(first.differing)} differing")
         figures.judge(base.crawled, got, clusters=False, stage=f"after {runs} crawls")
-        figures.bad_served = sum(market.outages_served.values())
-        figures.bad_recorded = sum(_outage_errors(run) for run in dep.runs())
-        figures.details.append(f"outages served by kind: {dict(sorted(market.outages_served.items()))}")
+        served, runs = market.outages_served, dep.runs()
+        figures.by_kind = {
+            "http answers": [sum(served.get(k, 0) for k in ("429", "500", "502", "503")),
+                             sum(map(_answered, runs)) - base.answered_errors],
+            # Twisted resends a request once, unseen, when a kept-alive connection breaks: fewer may be recorded.
+            "broken connections": [served.get("hang", 0) + served.get("truncated", 0), sum(map(_broken, runs))]}
+        figures.bad_served = sum(n for n, _ in figures.by_kind.values())
+        figures.bad_recorded = sum(n for _, n in figures.by_kind.values())
+        figures.details.append(f"outages served by kind: {dict(sorted(served.items()))}; served, recorded: "
+                               f"{figures.by_kind}")
     finally:
         dep.drop()
         market.stop()
     return figures
 
 
-def _outage_errors(run: dict) -> int:
-    """Failed requests a run document records (HTTP 5xx/429 answers, lost connections, cut-off bodies)."""
-    stats = run.get("scrapy_stats", {})
-    answered = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/")
-                   and k.rsplit("/", 1)[-1] in ("429", "500", "502", "503"))
-    broken = sum(v for k, v in stats.items() if k.startswith("downloader/exception_type_count/"))
-    return int(answered + broken)
+def _answered(run: dict) -> int:
+    """Requests a run document records as answered 429 or 5xx."""
+    statuses = [f"downloader/response_status_count/{code}" for code in ("429", "500", "502", "503")]
+    return int(sum(run.get("scrapy_stats", {}).get(key, 0) for key in statuses))
+
+
+def _broken(run: dict) -> int:
+    """Requests a run document records as failed without an answer (dropped, cut off)."""
+    return int(sum(v for k, v in run.get("scrapy_stats", {}).items()
+                   if k.startswith("downloader/exception_type_count/")))
 
 
 class NoMount(RuntimeError):
@@ -613,7 +625,7 @@ class Plan:
     kill_seeds: tuple[int, ...] = (1, 2)
     outage_runs: int = 1
     disk_kib: int = 256
-    fuzz_ads: int = 144  # 8 of each case
+    fuzz_ads: int = 108  # 6 of each case
     fuzz_seed: int = 1
     workers: int = 3  # scenarios at once (each on a deployment of its own)
 
