@@ -266,10 +266,6 @@ class Comparison:
     differing: dict[str, list[str]]  # doc id -> fields that differ
     clusters_differ: int  # ads whose group of fellow members differs
 
-    @property
-    def clean(self) -> bool:
-        return not (self.lost or self.extra or self.differing or self.clusters_differ)
-
 
 def compare(expected: IndexState, got: IndexState, clusters: bool = True) -> Comparison:
     lost = sorted(set(expected.ads) - set(got.ads))
@@ -322,11 +318,6 @@ class Figures:
         self.details += [f"{where}{ad} differs in {', '.join(f)}" for ad, f in list(verdict.differing.items())[:3]]
         self.details += [f"{where}unexpected {ad}" for ad in verdict.extra[:3]] + [where + w for w in wrong[:3]]
         return verdict
-
-    @property
-    def ok(self) -> bool:
-        return not (self.lost or self.duplicates or self.inconsistencies or self.differing or self.clusters_differ
-                    or self.crashes or self.bad_recorded < self.bad_served)
 
     def add(self, other: "Figures") -> None:
         for name in ("runs", "lost", "duplicates", "inconsistencies", "differing", "clusters_differ", "bad_served",
