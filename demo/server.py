@@ -12,6 +12,10 @@ Faults (all off with faults=False): rate limit -> 429 + Retry-After per client (
 request for a server_error_first ad answers 503, later ones succeed; slow ads wait `slow_ms`; truncated
 pages, wrong declared charset and missing fields as recorded in ads.jsonl. Ads not yet posted answer 404;
 removed ads answer their recorded 404 or 410.
+Outage bursts (`outages=Outages(...)`, off by default, independent of `faults`): of every `period` requests
+(robots.txt, app.js and /_world excepted), `length` in a row go wrong, each burst in one way: 500, 502, 503 or
+429 (with Retry-After), a request held `hold_s` and dropped unanswered, or a body cut off mid-way (the
+connection closes before Content-Length bytes arrive).
 """
 
 from __future__ import annotations
@@ -41,6 +45,38 @@ def is_disallowed(path: str) -> bool:
     return any(path.startswith(prefix) for prefix in DISALLOWED)
 
 
+OUTAGE_KINDS = ("503", "truncated", "429", "hang", "500", "502")
+
+
+@dataclass(frozen=True)
+class Outages:
+    """Bursts of trouble, counted in requests (deterministic for one crawl order): see the module docstring."""
+
+    period: int = 30
+    length: int = 4
+    kinds: tuple[str, ...] = OUTAGE_KINDS
+    hold_s: float = 3.0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(OUTAGE_KINDS)
+        if unknown or not self.kinds or not 0 < self.length <= self.period:
+            raise ValueError(f"outages need 0 < length <= period and kinds from {OUTAGE_KINDS}, got "
+                             f"length {self.length}, period {self.period}, kinds {self.kinds}")
+
+    def kind_of(self, number: int) -> str | None:
+        """What goes wrong with the `number`-th request (0-based), or None."""
+        burst, offset = divmod(number, self.period)
+        return self.kinds[burst % len(self.kinds)] if offset < self.length else None
+
+
+class _Outage(Exception):
+    """A reply that is not an HTTP answer: a hang, or a body cut off."""
+
+    def __init__(self, kind: str, reply: "_Reply | None" = None) -> None:
+        super().__init__(kind)
+        self.kind, self.reply = kind, reply
+
+
 @dataclass
 class ServeOptions:
     rate_limit: float = 20.0  # requests per second per client; 0 = off
@@ -51,6 +87,7 @@ class ServeOptions:
     slow_ms: int = 500
     access_log_path: str | None = None  # also append each access as one JSON line to this file
     keep_log: bool = True  # keep `.access_log` in memory (the CLI turns this off: a long run would grow it)
+    outages: Outages | None = None  # bursts of 5xx, 429, hangs and cut-off bodies (fault campaigns)
 
 
 class RateLimiter:
@@ -81,6 +118,8 @@ class MarketServer:
         self.access_log: list[dict] = []
         self._lock = threading.Lock()
         self._failed_once: set[str] = set()
+        self._requests = 0
+        self.outages_served: dict[str, int] = {}  # kind -> requests that went wrong that way
         self._limiter = RateLimiter(options.rate_limit, options.burst) if options.faults and options.rate_limit > 0 else None
         self.view: DayView = build_view(world.ads, self._check_day(world.days - 1 if day is None else day))
         footers = world.meta.get("footer") or {}  # footer worlds: the same footer on every page of a site
@@ -113,6 +152,17 @@ class MarketServer:
                 return False
             self._failed_once.add(key)
             return True
+
+    def outage(self) -> str | None:
+        """The outage kind this request meets (counted), or None."""
+        if self.options.outages is None:
+            return None
+        with self._lock:
+            kind = self.options.outages.kind_of(self._requests)
+            self._requests += 1
+            if kind:
+                self.outages_served[kind] = self.outages_served.get(kind, 0) + 1
+        return kind
 
     def rate_wait(self, client: str) -> float:
         return self._limiter.check(client) if self._limiter else 0.0
@@ -230,6 +280,15 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self._route(method, parts.path, parse_qs(parts.query))
         except _Reply as done:
             reply = done
+        except _Outage as trouble:
+            self._misbehave(trouble, method, started)
+            return
+        self._send(reply, method)
+        self.market.log({"time": round(started, 6), "client": self.client_address[0], "method": method,
+                         "path": self.path, "status": reply.status, "bytes": len(reply.body),
+                         "user_agent": self.headers.get("User-Agent", "")})
+
+    def _send(self, reply: "_Reply", method: str, cut_at: int | None = None) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -237,9 +296,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if method != "HEAD":
-            self.wfile.write(reply.body)
+            self.wfile.write(reply.body if cut_at is None else reply.body[:cut_at])
+
+    def _misbehave(self, trouble: _Outage, method: str, started: float) -> None:
+        """Answer like a failing server would: hold and drop the connection, or cut the body off."""
+        if trouble.kind == "hang":
+            time.sleep(self.market.options.outages.hold_s)
+        elif trouble.reply is not None:
+            self._send(trouble.reply, method, cut_at=len(trouble.reply.body) // 2)
+            self.wfile.flush()
+        self.close_connection = True
         self.market.log({"time": round(started, 6), "client": self.client_address[0], "method": method,
-                         "path": self.path, "status": reply.status, "bytes": len(reply.body),
+                         "path": self.path, "status": 0, "outage": trouble.kind,
                          "user_agent": self.headers.get("User-Agent", "")})
 
     def _route(self, method: str, path: str, query: dict) -> _Reply:
@@ -252,6 +320,18 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and name != "world_status":
             raise _Reply(405, b"method not allowed\n", headers={"Allow": "GET, HEAD"})
         if name not in _UNLIMITED:
+            kind = self.market.outage()
+            if kind in ("500", "502", "503", "429"):
+                asks_wait = {"Retry-After": "1"} if kind in ("503", "429") else None
+                raise _Reply(int(kind), b"outage, try again later\n", headers=asks_wait)
+            if kind == "hang":
+                raise _Outage(kind)
+            if kind == "truncated":
+                try:
+                    reply = getattr(self, f"_{name}")(*match.groups(), query=query, method=method)
+                except _Reply as done:
+                    reply = done
+                raise _Outage(kind, reply)
             wait = self.market.rate_wait(f"{self.client_address[0]} {self.headers.get('User-Agent', '')}")
             if wait > 0:
                 raise _Reply(429, b"too many requests, slow down\n", headers={"Retry-After": str(max(1, math.ceil(wait)))})

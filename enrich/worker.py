@@ -7,7 +7,9 @@
    enriched ads are compared (unless rebuilding), the other scores come from the score table the
    ads store (`text_pairs`); `recluster` re-cuts that table with the current thresholds.
 3. Write: each ad's cluster id, explanations and score-table rows; one document per cluster;
-   clusters that merged into another are deleted (their ids live on in the survivor's merged_from).
+   clusters that merged into another are deleted (their ids live on in the survivor's merged_from);
+   last, the ads written are marked linked. Until then they are owed linking, so a run that dies
+   anywhere in between is finished by the next.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ class Worker:
         done: set[str] = set()
         errors = 0
         actions: list[BulkAction] = []
-        total = self.store.client.count(index=self.store.ads, query=query)["count"]
+        total = self.store.count(self.store.ads, query)
         with progress("Enriching", total) as advance:
             for hit in self.store.scan(self.store.ads, query, source=PROFILE_FIELDS, versions=True):
                 fields = self._profile(hit)
@@ -112,7 +114,7 @@ class Worker:
                     actions = []
             done -= set(self._write(actions).conflicts)
             advance(len(actions))
-        self.store.client.indices.refresh(index=self.store.ads)
+        self.store.refresh(self.store.ads)
         return done, errors
 
     def _profile(self, hit: dict) -> dict:
@@ -189,8 +191,11 @@ class Worker:
             new = (result.links.get(doc_id, []), result.text_scores.rows(doc_id))
             owed = doc_id in loaded.owed
             if owed or cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new) != loaded.old_digest[doc_id]:
-                fields = {"cluster_id": cluster_of.get(doc_id), "links": new[0], "text_pairs": new[1]}
-                ad_actions.append(upsert(index, doc_id, {**fields, "enrich": {"linked": True}} if owed else fields))
+                # Owed until its cluster's document is written (below): a run that dies in between
+                # leaves work the next run finds, instead of an ad pointing at a cluster never written.
+                fields = {"cluster_id": cluster_of.get(doc_id), "links": new[0], "text_pairs": new[1],
+                          "enrich": {"linked": False}}
+                ad_actions.append(upsert(index, doc_id, fields))
         report.ads_updated = len(ad_actions)
         self._write(ad_actions)
         lease.check()
@@ -216,6 +221,7 @@ class Worker:
         cluster_actions += [delete(self.store.clusters, cid) for cid in sorted(stale)]
         report.clusters_deleted = len(stale)
         self._write(cluster_actions)
+        self._write([update(action.index, action.id, {"enrich": {"linked": True}}) for action in ad_actions])
         self.store.refresh()
 
     def _cluster_history(self) -> dict[str, tuple[list[str], str | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 
 import pytest
@@ -98,3 +99,29 @@ def test_no_faults_serves_every_ad_cleanly(market, truth, fetch):
     robots = fetch(market.url + "/robots.txt").text
     assert "Crawl-delay" not in robots and "Disallow" in robots
     assert all(fetch(market.url + "/html/").status == 200 for _ in range(50))
+
+
+def test_outage_bursts_fail_requests_in_runs_of_their_kind_and_spare_robots(world_dir, fetch):
+    from demo.server import Outages, start_server
+
+    server = start_server(world_dir, port=0, faults=False,
+                          outages=Outages(period=4, length=2, kinds=("503", "truncated"), hold_s=0.1))
+    try:
+        assert fetch(server.url + "/robots.txt").status == 200  # never disturbed: it decides what may be crawled
+        statuses = []
+        for _ in range(8):
+            try:
+                statuses.append(fetch(server.url + "/html/").status)
+            except http.client.IncompleteRead:
+                statuses.append("cut")
+    finally:
+        server.stop()
+    assert statuses == [503, 503, 200, 200, "cut", "cut", 200, 200]
+    assert server.outages_served == {"503": 2, "truncated": 2}
+
+
+def test_outages_refuse_a_burst_longer_than_its_period():
+    from demo.server import Outages
+
+    with pytest.raises(ValueError, match="length <= period"):
+        Outages(period=3, length=4)

@@ -80,6 +80,28 @@ def test_killed_node_comes_back_on_its_port_and_a_bulk_write_and_a_scan_resume(n
     assert store.count(index) == 5000
 
 
+def test_enrichment_started_while_the_node_restarts_waits_for_it_and_enriches_every_ad(node, faults_store: Store,
+                                                                                     tmp_path):
+    from enrich.worker import Worker
+
+    store = Store(faults_store.client, "faults-enrich")
+    store.ensure_schema()
+    docs = [{**doc(i), "body": f"Ad {i}, call 0712 345 {i:03d}", "first_seen": "2026-12-01T00:00:00+00:00",
+             "enrich": {"status": "pending"}} for i in range(20)]
+    BulkWriter(store.client, refresh="true").write(replace(store.ads_partition(d["first_seen"]), f"demo-html:{i}", d)
+                                                   for i, d in enumerate(docs))
+    node.kill()
+    back = threading.Thread(target=node.start)
+    back.start()
+    try:
+        # Its first requests (the count of pending ads, the scan) meet the dead node.
+        enriched, errors = Worker(store, tmp_path).enrich_pending()
+    finally:
+        back.join(RESTART_BOUND_S)
+    assert (len(enriched), errors) == (20, 0)
+    assert store.count(store.ads, {"term": {"enrich.status": "done"}}) == 20
+
+
 def test_clients_of_a_node_left_down_raise_engine_unavailable_naming_it(node, faults_store: Store):
     url = node.state().url
     index = "faults-plain"
