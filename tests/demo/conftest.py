@@ -13,9 +13,6 @@ from demo.server import start_server
 from demo.world import read_ads, read_truth
 
 WORLD_ADS, WORLD_SEED = 1200, 11
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -83,9 +80,10 @@ def fetch():
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)")
+    from crawler.chromium import launch_options
+
+    options = launch_options()  # the crawler's own chromium, sandboxed the crawler's way
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(**options)
         yield browser
         browser.close()
