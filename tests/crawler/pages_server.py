@@ -14,10 +14,14 @@ class PagesServer:
 
     def __init__(self) -> None:
         self.pages: dict[str, tuple] = {}
-        pages = self.pages
+        self.held: set[str] = set()  # paths that wait for `release` before they are answered
+        self.release = threading.Event()
+        pages, server = self.pages, self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
+                if self.path in server.held:
+                    server.release.wait(300)
                 status, body, *rest = pages.get(self.path, (404, "<html><body>Not here</body></html>"))
                 headers = {"Content-Type": "text/html; charset=utf-8", **(rest[0] if rest else {})}
                 self.send_response(status)
