@@ -21,6 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from adwatch.accounts import system_account
 from adwatch.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -79,16 +80,7 @@ def launch_options(configured: str = "") -> dict:
 
 def browser_account() -> pwd.struct_passwd:
     """The unprivileged account chromium runs as when we are root; created (a system user) on first use."""
-    try:
-        return pwd.getpwnam(BROWSER_USER)
-    except KeyError:
-        done = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", BROWSER_USER],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise BrowserUnavailable(f"chromium refuses its sandbox to root, and creating the user {BROWSER_USER} "
-                                     f"to run it failed: {done.stderr.strip()}. Create that user yourself, or run "
-                                     "the crawler as a normal user.") from None
-        return pwd.getpwnam(BROWSER_USER)
+    return system_account(BROWSER_USER, "chromium refuses its sandbox to root and must run as another user")
 
 
 def _check_namespaces(as_user: list[str]) -> None:

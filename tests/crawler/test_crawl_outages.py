@@ -12,25 +12,14 @@ import sys
 import time
 
 import pytest
-from crawl_helpers import ROOT, Crawler, deployment
+from crawl_helpers import ROOT, Crawler, deployment, listing_site
 from engine_nodes import node_of_its_own
 from pages_server import PagesServer
 
 from adwatch.config import load_settings
 
 FAST = ("--no-politeness",)
-SITE = """
-site: outage
-start_urls: ["${OUTAGE_URL}/list"]
-allowed_domains: ["127.0.0.1"]
-listing:
-  entry: "css:li"
-  link: "css:a::attr(href)"
-detail:
-  ad_id: {listing: "css:li::attr(data-id)"}
-  title: "css:h1"
-  body: "css:div.text"
-"""
+SITE = listing_site("outage", "OUTAGE_URL")
 ADS = range(1, 41)
 FIRST = range(1, 21)  # answered at once; the others wait until the test releases them
 

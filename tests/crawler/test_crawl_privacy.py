@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crawl_helpers import listing_site
 from pages_server import PagesServer
 from test_bad_images import BAD, encoded
 
@@ -10,20 +11,7 @@ PHONE, TITLE, BODY = "617-555-0142", "Sweet Anna new in town", "Call me tonight,
 SLUG = "sweet-anna-new-in-town-617-555-0142"
 MISAIMED_ID = "Call Marta 617 555 0199 now"
 
-SITE = """
-site: slugads
-start_urls: ["${SLUG_URL}/list"]
-allowed_domains: ["127.0.0.1"]
-listing:
-  entry: "css:li"
-  link: "css:a::attr(href)"
-detail:
-  ad_id: {listing: "css:li::attr(data-id)"}
-  title: "css:h1"
-  body: "css:div.text"
-  contact: "css:p.phone"
-  images: "css:img::attr(src)"
-"""
+SITE = listing_site("slugads", "SLUG_URL", '  contact: "css:p.phone"\n  images: "css:img::attr(src)"\n')
 
 
 def ad_page(title: str, body: str, images: list[str]) -> str:
