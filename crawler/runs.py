@@ -24,6 +24,7 @@ from adwatch.bulk import BulkWriter, replace
 from adwatch.errors import EngineUnavailable
 from adwatch.files import write_atomically
 from adwatch.lease import Lease
+from adwatch.retry import policy_of
 from adwatch.store import Store
 
 from crawler.ledger import Ledger, RunClock
@@ -151,7 +152,7 @@ class CrawlRun:
         if reason == "lease_lost":
             return doc  # the run document is the new lease holder's to write now
         try:
-            self._write(doc, retry_s=LAST_WORD_RETRY_S)
+            self._write(doc, retry_s=min(LAST_WORD_RETRY_S, policy_of(self.store.client).retry_s))
         except EngineUnavailable:
             log.warning("run %s could not be recorded as interrupted (the cluster is unavailable); its job file "
                         "%s keeps it, and the next crawl of %s resumes it", self.job.run_id,
