@@ -208,4 +208,4 @@ class CrawlRun:
 
 def site_lease(store: Store, site: str) -> Lease:
     """The lease a crawl of `site` holds: one crawl of a site at a time, across machines."""
-    return Lease(store, f"crawl:{site}", f"adwatch crawl {site}")
+    return Lease(store, f"crawl:{site}", f"adwatch crawl {site}", index=store.crawl_leases)

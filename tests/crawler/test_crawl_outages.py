@@ -94,7 +94,7 @@ def test_a_second_crawl_of_a_site_is_refused_while_the_first_runs(crawler, site_
         serve(server)
         crawler.env["OUTAGE_URL"] = server.url
         first = start_crawl(crawler, site_file)
-        wait_until(lambda: crawler.store.count(crawler.store.leases) == 1 and crawler.runs("outage"),
+        wait_until(lambda: crawler.store.count(crawler.store.crawl_leases) == 1 and crawler.runs("outage"),
                    "the first crawl under way")
         # Another job directory, as a second machine would have: only the lease in the index stops it.
         second = crawler.crawl(str(site_file), *FAST, "--job-dir", str(tmp_path / "elsewhere"))
@@ -107,4 +107,4 @@ def test_a_second_crawl_of_a_site_is_refused_while_the_first_runs(crawler, site_
     assert first.returncode == 0
     (run,) = crawler.runs("outage")
     assert run["status"] == "finished" and run["items"]["new"] == len(ADS)
-    assert crawler.store.count(crawler.store.leases) == 0  # given back
+    assert crawler.store.count(crawler.store.crawl_leases) == 0  # given back
