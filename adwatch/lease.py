@@ -1,7 +1,7 @@
 """Leases: a job that must not run twice at once (enrich, recluster, retention) holds one.
 
-A lease is one document in `<prefix>-leases` (a crawl's: `<prefix>-crawl-leases`) whose `_id` is the lease name. Taking it is a
-`create` (the first writer wins); renewing, releasing and taking over an expired lease are
+A lease is one document in `<prefix>-leases` (a crawl's: `<prefix>-crawl-leases`) whose `_id`
+is the lease name. Taking it is a `create` (the first writer wins); renewing, releasing and taking over an expired lease are
 writes conditional on the version last read (`if_seq_no` / `if_primary_term`), so of two
 processes that race for it exactly one wins, and a holder that was taken over finds out at its
 next renewal instead of writing over its successor.
