@@ -48,6 +48,21 @@ def cli_env(es_node):
 
 
 @pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium driven by Playwright (which never downloads a browser of its own), found and
+    sandboxed the crawler's way (crawler/chromium.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from crawler.chromium import launch_options
+
+    options = launch_options()  # a missing chromium fails here, saying what to install
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**options)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
 def enriched_world(es_settings, tmp_path_factory):
     """A small demo world indexed straight into its own deployment and enriched + clustered once.
 

@@ -1,4 +1,4 @@
-"""Fixtures for the demo world: one generated world per session, marketplace servers, chromium."""
+"""Fixtures for the demo world: one generated world per session, marketplace servers (chromium: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -74,16 +74,3 @@ def _fetch(url: str, method: str = "GET", body: bytes | None = None, user_agent:
 def fetch():
     """`fetch(url, method="GET", body=None, user_agent=...) -> Response`, one real request, no redirects."""
     return _fetch
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    from crawler.chromium import launch_options
-
-    options = launch_options()  # the crawler's own chromium, sandboxed the crawler's way
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**options)
-        yield browser
-        browser.close()
