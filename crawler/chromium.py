@@ -14,11 +14,13 @@ and every crawl then says so in a warning.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from adwatch.accounts import system_account
@@ -75,7 +77,15 @@ def launch_options(configured: str = "") -> dict:
         raise BrowserUnavailable(f"{WRAPPER} is not executable; restore its mode with `chmod 755 {WRAPPER}`.")
     env = {**os.environ, "ADWATCH_BROWSER_UID": str(user.pw_uid), "ADWATCH_BROWSER_GID": str(user.pw_gid),
            "ADWATCH_CHROMIUM_REAL": chromium}
-    return {**options, "executable_path": str(WRAPPER), "env": env}
+    return {**options, "executable_path": str(WRAPPER), "env": env, "downloads_path": _downloads_for(user)}
+
+
+def _downloads_for(user: pwd.struct_passwd) -> str:
+    """A directory the browser's account may write downloads to (Playwright's own is root's), gone at exit."""
+    path = tempfile.mkdtemp(prefix="adwatch-browser-downloads-")
+    os.chown(path, user.pw_uid, user.pw_gid)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def browser_account() -> pwd.struct_passwd:
