@@ -15,6 +15,7 @@ as a failure; the caller re-reads those documents and decides again.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace as _with
 
@@ -123,10 +124,14 @@ def delete(index: str, doc_id: str, expect: Version | None = None) -> BulkAction
 
 @dataclass(frozen=True)
 class DocError:
+    """One document Elasticsearch refused. `reason` is its own words, which quote the document (for the
+    caller, never a log); `kind` is the error type and the field it names, safe to log."""
+
     index: str
     id: str
     status: int
     reason: str
+    kind: str = ""
 
 
 @dataclass
@@ -227,10 +232,23 @@ class BulkWriter:
     def _fail(self, report: BulkReport, action: BulkAction, status: int, error: object) -> None:
         report.failed += 1
         if len(report.errors) < self.max_kept_errors:
-            report.errors.append(DocError(action.index, action.id, status, _reason(error)[:500]))
+            report.errors.append(DocError(action.index, action.id, status, _reason(error)[:500], _kind(status, error)))
 
 
 def _reason(error: object) -> str:
     if isinstance(error, dict):
         return f"{error.get('type', 'error')}: {error.get('reason', '')}"
     return str(error)
+
+
+# Where a refusal names the field ("failed to parse field [price] of type [float]", "dynamic
+# introduction of [x] within [_doc]"); field names are the writer's own, values are the document's.
+_FIELD_NAMED = re.compile(r"(?:field|introduction of) \[(?P<field>[A-Za-z0-9_.@-]{1,100})\]")
+
+
+def _kind(status: int, error: object) -> str:
+    """`HTTP 400 mapper_parsing_exception on field price`: what was refused and where, no value."""
+    kind = error.get("type", "error") if isinstance(error, dict) else "error"
+    text = " ".join(str(error.get(k, "")) for k in ("reason", "caused_by")) if isinstance(error, dict) else ""
+    named = _FIELD_NAMED.search(text)
+    return f"HTTP {status} {kind}" + (f" on field {named['field']}" if named else "")

@@ -140,7 +140,8 @@ def _retention(args: argparse.Namespace) -> int:
     cutoff_month(today, args.keep_months)  # refuse a bad value before touching anything
     store = Store(connect(settings), settings.index_prefix)
     images = Path(args.images) if args.images else settings.image_dir
-    out.print(apply_retention(store, args.keep_months, images, today).summary())
+    out.print(apply_retention(store, args.keep_months, images, today, dry_run=args.dry_run,
+                              jobs_dir=settings.jobs_dir).summary())
     return 0
 
 
@@ -169,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--keep-months", type=int, required=True, help="months to keep, counting this one (>= 1)")
     retention.add_argument("--images", default=None,
                            help="the crawler's image store (default <cache>/images); unreferenced photos are deleted")
+    retention.add_argument("--dry-run", action="store_true",
+                           help="change nothing; print what would be removed (partitions, ads, clusters, image files)")
     retention.set_defaults(func=_retention)
 
     for name, (modules, help_text) in STAGE_GROUPS.items():

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from adwatch.accounts import system_account
 from adwatch.errors import UserError
 from adwatch.files import write_atomically
 
@@ -230,15 +231,7 @@ def _node_user() -> pwd.struct_passwd | None:
     """The account the node runs as: None means 'as ourselves' (we are not root)."""
     if os.geteuid() != 0:
         return None
-    try:
-        return pwd.getpwnam(NODE_USER)
-    except KeyError:
-        done = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", NODE_USER],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise EngineError(f"Elasticsearch cannot run as root and creating the user {NODE_USER} failed: "
-                              f"{done.stderr.strip()}. Create it yourself or run AdWatch as a normal user.")
-        return pwd.getpwnam(NODE_USER)
+    return system_account(NODE_USER, "Elasticsearch cannot run as root")
 
 
 def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:

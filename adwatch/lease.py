@@ -1,7 +1,7 @@
 """Leases: a job that must not run twice at once (enrich, recluster, retention) holds one.
 
-A lease is one document in `<prefix>-leases` whose `_id` is the lease name. Taking it is a
-`create` (the first writer wins); renewing, releasing and taking over an expired lease are
+A lease is one document in `<prefix>-leases` (a crawl's: `<prefix>-crawl-leases`) whose `_id`
+is the lease name. Taking it is a `create` (the first writer wins); renewing, releasing and taking over an expired lease are
 writes conditional on the version last read (`if_seq_no` / `if_primary_term`), so of two
 processes that race for it exactly one wins, and a holder that was taken over finds out at its
 next renewal instead of writing over its successor.
@@ -97,8 +97,9 @@ class Lease:
     """One named lease in one deployment, held by this process while `acquire`d."""
 
     def __init__(self, store: Store, name: str, purpose: str, ttl_s: float = DEFAULT_TTL_S,
-                 renew_every_s: float | None = None) -> None:
+                 renew_every_s: float | None = None, index: str | None = None) -> None:
         self.store = store
+        self.index = index or store.leases  # crawls keep theirs apart (Store.crawl_leases): another role writes them
         self.name = name
         self.purpose = purpose
         self.ttl_s = ttl_s
@@ -120,7 +121,7 @@ class Lease:
             doc = self._document(acquired_at=_now())
             try:
                 resp = call(self.store.client, f"taking the {self.name} lease",
-                            lambda c: c.create(index=self.store.leases, id=self.name, document=doc, require_alias=True))
+                            lambda c: c.create(index=self.index, id=self.name, document=doc, require_alias=True))
                 return self._taken(resp, doc)
             except ConflictError:
                 pass
@@ -137,7 +138,7 @@ class Lease:
             doc = self._document(acquired_at=_now())
             try:
                 resp = call(self.store.client, f"taking over the {self.name} lease",
-                            lambda c: c.index(index=self.store.leases, id=self.name, document=doc,
+                            lambda c: c.index(index=self.index, id=self.name, document=doc,
                                               if_seq_no=version.seq_no, if_primary_term=version.primary_term,
                                               require_alias=True))
             except ConflictError:
@@ -160,7 +161,7 @@ class Lease:
             version, self.version = self.version, None
             try:
                 call(self.store.client, f"releasing the {self.name} lease",
-                     lambda c: c.delete(index=self.store.leases, id=self.name, if_seq_no=version.seq_no,
+                     lambda c: c.delete(index=self.index, id=self.name, if_seq_no=version.seq_no,
                                         if_primary_term=version.primary_term))
             except (ConflictError, NotFoundError):
                 log.warning("the %s lease was no longer ours when released", self.name)
@@ -185,7 +186,7 @@ class Lease:
             doc = self._document(acquired_at=None)
             try:
                 resp = call(self.store.client, f"renewing the {self.name} lease",
-                            lambda c: c.index(index=self.store.leases, id=self.name, document=doc,
+                            lambda c: c.index(index=self.index, id=self.name, document=doc,
                                               if_seq_no=version.seq_no, if_primary_term=version.primary_term,
                                               require_alias=True))
             except (ConflictError, NotFoundError) as exc:
@@ -218,7 +219,7 @@ class Lease:
     def _current(self) -> tuple[dict, Version] | None:
         try:
             got = call(self.store.client, f"reading the {self.name} lease",
-                       lambda c: c.get(index=self.store.leases, id=self.name))
+                       lambda c: c.get(index=self.index, id=self.name))
         except NotFoundError:
             return None
         return got["_source"], Version(got["_seq_no"], got["_primary_term"])
@@ -252,10 +253,10 @@ class Lease:
         return LeaseHeld(
             f"{source.get('purpose', 'another AdWatch job')} is already running (holder "
             f"{source.get('host', '?')}:{source.get('pid', '?')} since {source.get('acquired_at', '?')}, lease "
-            f"'{self.name}' in {self.store.leases} renewed until {source.get('expires_at', '?')}). Wait for it to "
+            f"'{self.name}' in {self.index} renewed until {source.get('expires_at', '?')}). Wait for it to "
             f"finish and run {self.purpose} again; if that process is gone for good, its lease can be taken over "
             "once it expires.", source)
 
     def _no_index(self, exc: Exception) -> UserError:
-        return UserError(f"The leases index {self.store.leases} is missing or not an alias ({exc}); run "
+        return UserError(f"The leases index {self.index} is missing or not an alias ({exc}); run "
                          "`adwatch setup` (with the admin role) to create it, then try again.")

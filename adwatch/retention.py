@@ -13,10 +13,14 @@ rewrites links or clusters meanwhile):
 3. deletes those cluster documents (member ids, identifiers, templates and all);
 4. deletes the partitions;
 5. deletes image files that no surviving ad references (files younger than a day and never seen
-   on a dropped ad are kept: a running crawl stores photos a moment before it indexes their ads).
+   on a dropped ad are kept: a running crawl stores photos a moment before it indexes their ads);
+6. deletes crawl logs in the crawler's job directories last written before the kept months. A job
+   directory holds no ad data of its own (`run.json` is a run's id, start and attempts; the ledger
+   is the index itself), but `crawl.log`, the scheduler's copy of a crawl's output, could carry
+   URLs when it was written by an AdWatch older than log redaction (adwatch/logs.py).
 
 Each step leaves what the one before needs to be found again: a run that dies part-way is
-finished by the next.
+finished by the next. `dry_run` reads the same and writes nothing: the report says what would go.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from adwatch.bulk import BulkAction, BulkWriter, Version, delete, update
@@ -54,14 +59,24 @@ class RetentionReport:
     ads_cleaned: int = 0
     images_deleted: int = 0
     image_bytes_freed: int = 0
+    crawl_logs_deleted: int = 0
+    dry_run: bool = False  # then every count is what would go, and nothing went
 
     def summary(self) -> str:
+        logs = f", {self.crawl_logs_deleted} old crawl logs" if self.crawl_logs_deleted else ""
+        if self.dry_run:
+            return (f"Dry run, nothing changed. Keeping ads from {self.cutoff} on would drop "
+                    f"{', '.join(self.partitions) or 'no partition'} ({self.ads_dropped} ads), delete "
+                    f"{self.clusters_deleted} clusters that hold them, clean {self.ads_cleaned} surviving ads "
+                    f"({self.ads_owed_linking} would be owed linking), and delete {self.images_deleted} image files "
+                    f"({self.image_bytes_freed / 2**20:.1f} MiB){logs}.")
         if not self.partitions:
-            return f"Kept ads from {self.cutoff} on; nothing older to drop ({self.images_deleted} unreferenced images deleted)."
+            return (f"Kept ads from {self.cutoff} on; nothing older to drop ({self.images_deleted} unreferenced "
+                    f"images{logs} deleted).")
         return (f"Kept ads from {self.cutoff} on; dropped {', '.join(self.partitions)} ({self.ads_dropped} ads), "
                 f"{self.clusters_deleted} clusters that held them, their ids from {self.ads_cleaned} surviving ads "
                 f"({self.ads_owed_linking} now owed linking: run `adwatch enrich`), and {self.images_deleted} image "
-                f"files ({self.image_bytes_freed / 2**20:.1f} MiB).")
+                f"files ({self.image_bytes_freed / 2**20:.1f} MiB){logs}.")
 
 
 def cutoff_month(today: datetime, keep_months: int) -> str:
@@ -74,23 +89,34 @@ def cutoff_month(today: datetime, keep_months: int) -> str:
 
 
 def apply_retention(store: Store, keep_months: int, image_dir: Path | None, today: datetime,
-                    writer: BulkWriter | None = None) -> RetentionReport:
-    """Drop ads first seen before the kept months and every trace of them; see the module docstring."""
-    report = RetentionReport(cutoff_month(today, keep_months))
-    with Lease(store, ENRICH_LEASE, "adwatch retention") as lease:
-        writer = writer or BulkWriter(store.client)
+                    writer: BulkWriter | None = None, dry_run: bool = False,
+                    jobs_dir: Path | None = None) -> RetentionReport:
+    """Drop ads first seen before the kept months and every trace of them; see the module docstring.
+
+    `dry_run`: read everything, write and delete nothing, and report what would go (no lease taken:
+    an enrichment running meanwhile may change the figures a little).
+    """
+    report = RetentionReport(cutoff_month(today, keep_months), dry_run=dry_run)
+    with nullcontext() if dry_run else Lease(store, ENRICH_LEASE, "adwatch retention") as lease:
+        writer = None if dry_run else writer or BulkWriter(store.client)
         doomed_partitions = [p for p in store.ads_partitions() if p.rsplit("-", 1)[-1] < report.cutoff]
         dropped, dropped_photos = _dropped_ads(store, doomed_partitions)
         report.ads_dropped = len(dropped)
         clusters, owed = _clusters_of(store, dropped)
-        lease.check()
+        if lease:
+            lease.check()
         referenced = _clean_survivors(store, set(doomed_partitions), dropped, clusters, owed, writer, report)
-        lease.check()
-        _write(writer, [delete(store.clusters, cid) for cid in sorted(clusters)], "deleting clusters")
         report.clusters_deleted = len(clusters)
-        report.partitions = store.drop_ads_before(report.cutoff)
+        if dry_run:
+            report.partitions = doomed_partitions
+        else:
+            lease.check()
+            _write(writer, [delete(store.clusters, cid) for cid in sorted(clusters)], "deleting clusters")
+            report.partitions = store.drop_ads_before(report.cutoff)
         if image_dir is not None:
-            _delete_unreferenced_images(store, Path(image_dir), referenced, dropped_photos, report)
+            _delete_unreferenced_images(store, Path(image_dir), referenced, dropped_photos, doomed_partitions, report)
+        if jobs_dir is not None:
+            _delete_old_crawl_logs(Path(jobs_dir), report)
     log.info("retention: %s", report.summary())
     return report
 
@@ -149,20 +175,24 @@ class _Cleaning:
 
 
 def _clean_survivors(store: Store, doomed_partitions: set[str], dropped: set[str], clusters: set[str],
-                     owed: set[str], writer: BulkWriter, report: RetentionReport) -> set[str]:
-    """Strip dropped ids from surviving ads (and unlink the owed); returns every photo they reference."""
+                     owed: set[str], writer: BulkWriter | None, report: RetentionReport) -> set[str]:
+    """Strip dropped ids from surviving ads (and unlink the owed); returns every photo they reference.
+
+    Without a writer (a dry run) only counts what it would change.
+    """
     cleaning = _Cleaning(dropped, clusters, owed)
     actions: list[BulkAction] = []
     for hit in store.scan(store.ads, source=SURVIVOR_FIELDS, versions=True):
         if hit["_index"] in doomed_partitions:
             continue
         fields = cleaning.fix(hit["_id"], hit["_source"])
-        if fields:
+        if fields and writer is not None:
             actions.append(update(hit["_index"], hit["_id"], fields, expect=Version.of(hit)))
             if len(actions) >= 500:
                 _write_fixes(store, writer, actions, cleaning)
                 actions = []
-    _write_fixes(store, writer, actions, cleaning)
+    if writer is not None:
+        _write_fixes(store, writer, actions, cleaning)
     report.ads_cleaned = len(cleaning.cleaned)
     report.ads_owed_linking = len(cleaning.owed)
     return cleaning.referenced
@@ -221,7 +251,7 @@ def _write_fixes(store: Store, writer: BulkWriter, actions: list[BulkAction], cl
 
 
 def _delete_unreferenced_images(store: Store, root: Path, referenced: set[str], dropped_photos: set[str],
-                                report: RetentionReport) -> None:
+                                doomed_partitions: list[str], report: RetentionReport) -> None:
     if not root.is_dir():
         return
     candidates: dict[str, list[Path]] = {}
@@ -235,16 +265,30 @@ def _delete_unreferenced_images(store: Store, root: Path, referenced: set[str], 
     # Ads indexed since the survivors were read (a running crawl) may have reused a photo: ask again.
     for batch in _batches(candidates):
         resp = call(store.client, "checking photos before deleting them", lambda c: c.search(
-            index=store.ads, size=0, query={"terms": {"images.sha256": batch}},
+            index=store.ads, size=0,  # a dry run still has the doomed partitions: they do not count
+            query={"bool": {"filter": [{"terms": {"images.sha256": batch}}],
+                            "must_not": [{"terms": {"_index": doomed_partitions}}]}},
             aggs={"used": {"terms": {"field": "images.sha256", "size": len(batch)}}}))
         for bucket in resp["aggregations"]["used"]["buckets"]:
             candidates.pop(bucket["key"], None)
     for paths in candidates.values():
         for path in paths:
             size = path.stat().st_size
-            path.unlink(missing_ok=True)
+            if not report.dry_run:
+                path.unlink(missing_ok=True)
             report.images_deleted += 1
             report.image_bytes_freed += size
+
+
+def _delete_old_crawl_logs(jobs_dir: Path, report: RetentionReport) -> None:
+    """Crawl logs (`<jobs>/<site>/crawl.log`) last written before the kept months."""
+    year, month = map(int, report.cutoff.split("."))
+    kept_from = datetime(year, month, 1, tzinfo=timezone.utc).timestamp()
+    for path in jobs_dir.glob("*/crawl.log"):
+        if path.stat().st_mtime < kept_from:
+            if not report.dry_run:
+                path.unlink(missing_ok=True)
+            report.crawl_logs_deleted += 1
 
 
 def _write(writer: BulkWriter, actions: list[BulkAction], doing: str):
@@ -253,5 +297,5 @@ def _write(writer: BulkWriter, actions: list[BulkAction], doing: str):
     outcome = writer.write(actions)
     if outcome.failed:
         raise UserError(f"Retention stopped while {doing}: {outcome.failed} writes failed (first: "
-                        f"{outcome.errors[0].id}: {outcome.errors[0].reason}). Nothing was dropped yet; run it again.")
+                        f"{outcome.errors[0].id}: {outcome.errors[0].kind}). Nothing was dropped yet; run it again.")
     return outcome

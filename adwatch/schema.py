@@ -6,6 +6,7 @@ Three kinds of index, each behind an alias so readers never see a version or a p
 - clusters: alias `<prefix>-clusters` -> `<prefix>-clusters-v<N>`;
 - runs:     alias `<prefix>-runs` -> `<prefix>-runs-v<N>`;
 - leases:   alias `<prefix>-leases` -> `<prefix>-leases-v<N>` (one document per lease, adwatch/lease.py).
+- crawl-leases: alias `<prefix>-crawl-leases` -> `<prefix>-crawl-leases-v<N>` (one lease per site being crawled).
 Roots are `dynamic: strict`: a misspelt field is an indexing error, not a silently new field.
 Only server-core field types are used, so the minimal distribution and a full cluster behave alike.
 """
@@ -20,7 +21,7 @@ from elasticsearch.dsl import (
 )
 
 # Bump a kind's version when its mapping changes incompatibly; `Store.migrate` copies to the new one.
-VERSIONS = {"ads": 1, "clusters": 1, "runs": 1, "leases": 1}
+VERSIONS = {"ads": 1, "clusters": 1, "runs": 1, "leases": 1, "crawl-leases": 1}
 
 
 class ImageRef(InnerDoc):
@@ -236,7 +237,10 @@ class LeaseDoc(Document):
         dynamic = MetaField("strict")
 
 
-DOCUMENTS: dict[str, type[Document]] = {"ads": AdDoc, "clusters": ClusterDoc, "runs": RunDoc, "leases": LeaseDoc}
+# Crawls hold leases of their own kind (one per site), so the crawler role may write them without the
+# right to take or break the enrich lease.
+DOCUMENTS: dict[str, type[Document]] = {"ads": AdDoc, "clusters": ClusterDoc, "runs": RunDoc, "leases": LeaseDoc,
+                                         "crawl-leases": LeaseDoc}
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,10 @@ class Store:
     def leases(self) -> str:
         return self.names.alias("leases")
 
+    @property
+    def crawl_leases(self) -> str:
+        return self.names.alias("crawl-leases")
+
     def ensure_schema(self) -> list[str]:
         """Create or update templates and indices; idempotent, and read-only when all is current.
 

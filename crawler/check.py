@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import scrapy
 
+from crawler import chromium
 from crawler.extract import Extraction, Extractor
 from crawler.items import normalise_url, validate
 from crawler.sites import FIELDS, SiteDefinition
@@ -129,6 +130,8 @@ def run_check(definition: SiteDefinition, urls: list[str], sample: int, polite: 
     }, priority="cmdline")
     if definition.render != "browser":
         settings.set("DOWNLOAD_HANDLERS", {}, priority="cmdline")
+    else:
+        chromium.configure(settings, priority="cmdline")
     # Scrapy installs its own root handler (at LOG_LEVEL); the adwatch CLI's would print its INFO lines too.
     for handler in logging.root.handlers[:]:
         logging.root.removeHandler(handler)

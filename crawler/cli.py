@@ -48,9 +48,18 @@ def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AdsSpider)
-    process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger, recrawl=recrawl)
+    failed: list = []
+    process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger, recrawl=recrawl).addErrback(failed.append)
     process.start()
+    if failed:  # the crawl could not start: another crawl holds the site, no chromium, the cluster gone...
+        failed[0].raiseException()
+    if crawler.spider.run.interruption:
+        raise CrawlInterrupted(crawler.spider.run.interruption)
     return crawler.stats.get_stats()
+
+
+class CrawlInterrupted(UserError):
+    """The crawl stopped before its end (its cluster gone, its lease lost); the next crawl resumes it."""
 
 
 def move_demo_world(site: SiteDefinition, day: int) -> None:

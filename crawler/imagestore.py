@@ -27,14 +27,22 @@ class ImageFacts:
     width: int | None = None
     height: int | None = None
     format: str | None = None
-    error: str | None = None  # corrupt | not_an_image | too_many_pixels | too_large
+    # corrupt | not_an_image | too_many_pixels | too_large, then ": " and the reason (the exception's type)
+    error: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """The kind of error alone (`corrupt`), for counting."""
+        return self.error.split(":", 1)[0] if self.error else None
 
 
 def inspect_image(data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS) -> ImageFacts:
     """Hash and decode `data`; never raises: a bad image comes back with `error` set."""
     digest = hashlib.sha256(data).hexdigest()
     if len(data) > max_bytes:
-        return ImageFacts(digest, len(data), error="too_large")
+        return ImageFacts(digest, len(data), error=f"too_large: more than {max_bytes} bytes")
+    if not data:
+        return ImageFacts(digest, 0, error="not_an_image: empty body")
     try:
         with warnings.catch_warnings():
             # Pillow only warns between max_pixels and twice that; we refuse both.
@@ -42,7 +50,8 @@ def inspect_image(data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int
             with Image.open(io.BytesIO(data)) as img:
                 width, height = img.size
                 if width * height > max_pixels:
-                    return ImageFacts(digest, len(data), width, height, img.format, "too_many_pixels")
+                    return ImageFacts(digest, len(data), width, height, img.format,
+                                      f"too_many_pixels: {width}x{height}, more than {max_pixels}")
                 fmt = img.format
                 if fmt == "JPEG":
                     # Decode at 1/8 scale: every byte is still read, so truncation and corruption
@@ -50,12 +59,15 @@ def inspect_image(data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int
                     img.draft("L", (max(1, width // 8), max(1, height // 8)))
                 img.load()  # a truncated or corrupt body fails here, not later in enrichment
                 return ImageFacts(digest, len(data), width, height, fmt)
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        return ImageFacts(digest, len(data), error="too_many_pixels")
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        return ImageFacts(digest, len(data), error=f"too_many_pixels: {type(exc).__name__}")
     except UnidentifiedImageError:
-        return ImageFacts(digest, len(data), error="not_an_image")
-    except (OSError, SyntaxError, ValueError):
-        return ImageFacts(digest, len(data), error="corrupt")
+        return ImageFacts(digest, len(data), error="not_an_image: no image format recognised")
+    except Exception as exc:  # noqa: BLE001 - see below
+        # Pillow's decoders meet hostile bytes: besides OSError, SyntaxError and ValueError they raise
+        # EOFError, IndexError, TypeError, KeyError, struct.error, ZeroDivisionError, MemoryError...
+        # Every one means this image is unusable, never that the ad is: recorded on the image, counted.
+        return ImageFacts(digest, len(data), error=f"corrupt: {type(exc).__name__}: {str(exc)[:120]}")
 
 
 class ImageStore:

@@ -84,8 +84,13 @@ def in_domains(url: str, domains: list[str]) -> bool:
 def validate(ad: CrawledAd, allowed_domains: list[str]) -> list[str]:
     """Problems that make the item unusable (empty when it is fine); fixes what can be fixed in place."""
     problems = []
-    if not ad.ad_id or not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", ad.ad_id):
-        problems.append(f"ad_id missing or malformed ({ad.ad_id!r})")
+    if not ad.ad_id:
+        problems.append("ad_id missing")
+    elif not re.fullmatch(r"[A-Za-z0-9._-]{1,128}", ad.ad_id):
+        # Never the value itself: a mis-aimed selector fills it with ad text, and this reaches logs.
+        problems.append(f"ad_id malformed (a {len(ad.ad_id)}-character value"
+                        f"{' with spaces' if any(c.isspace() for c in ad.ad_id) else ''}; ids are 1-128 of "
+                        "A-Z a-z 0-9 . _ -: check the definition's ad_id rule with `adwatch sites check`)")
     if not ad.title:
         problems.append("title missing")
     if not ad.body:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from adwatch.bulk import BulkAction, upsert
+from adwatch.bulk import BulkAction, Version, upsert
 from adwatch.store import Store
 
 from crawler.items import CrawledAd
@@ -35,6 +35,18 @@ class KnownAd:
     edits: int
     run_id: str | None
     images: dict[str, dict] = field(default_factory=dict)  # url -> stored image fields
+    version: Version | None = None  # as read: an edit is counted only on top of this very document
+
+    @classmethod
+    def of(cls, hit: dict) -> "KnownAd":
+        """From a search hit or get response (read with its `_seq_no` and `_primary_term`)."""
+        src = hit["_source"]
+        crawl = src.get("crawl", {})
+        return cls(doc_id=hit["_id"], index=hit["_index"], url=src.get("url", ""),
+                   content_hash=src.get("content_hash"), listing_key=crawl.get("listing_key"),
+                   status=src.get("status", "active"), first_seen=src["first_seen"], edits=src.get("edits", 0),
+                   run_id=crawl.get("run_id"), images={i["url"]: i for i in src.get("images", []) if i.get("sha256")},
+                   version=Version.of(hit))
 
 
 class Ledger:
@@ -49,18 +61,8 @@ class Ledger:
 
     @classmethod
     def load(cls, store: Store, site: str) -> "Ledger":
-        ads = []
-        for hit in store.scan(store.ads, {"term": {"site": site}}, source=cls.FIELDS):
-            src = hit["_source"]
-            crawl = src.get("crawl", {})
-            ads.append(KnownAd(
-                doc_id=hit["_id"], index=hit["_index"], url=src.get("url", ""),
-                content_hash=src.get("content_hash"), listing_key=crawl.get("listing_key"),
-                status=src.get("status", "active"), first_seen=src["first_seen"], edits=src.get("edits", 0),
-                run_id=crawl.get("run_id"),
-                images={i["url"]: i for i in src.get("images", []) if i.get("sha256")},
-            ))
-        return cls(ads)
+        return cls([KnownAd.of(hit) for hit in store.scan(store.ads, {"term": {"site": site}}, source=cls.FIELDS,
+                                                            versions=True)])
 
     def active_not_in(self, seen_ids: set[str], run_id: str) -> list[KnownAd]:
         """Active ads this run has neither seen in a listing nor already handled: removal candidates."""
@@ -88,7 +90,10 @@ def record_seen(ad: CrawledAd, known: KnownAd | None, clock: RunClock, partition
     crawl["changed_run"] = clock.run_id
     doc = {**ad.as_fields(), **base, "content_hash": digest, "edits": known.edits + 1,
            "enrich": {"status": "pending"}, "crawl": _clean(crawl)}
-    return "changed", upsert(known.index, ad.doc_id, doc)
+    # Only on top of the document read: a bulk retried after a lost answer, another crawl, or the
+    # enricher writing meanwhile makes it a conflict, and the ad is read again and decided again
+    # (`record_seen` on the fresh read), so an edit is counted once.
+    return "changed", upsert(known.index, ad.doc_id, doc, expect=known.version)
 
 
 def record_listed_unchanged(known: KnownAd, clock: RunClock) -> BulkAction:

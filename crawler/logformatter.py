@@ -1,20 +1,20 @@
 """Log lines that never carry an ad's content.
 
 Scrapy's default formatter prints whole items when they are scraped, dropped or fail; our items
-are ads that may hold personal data of victims. We log the ad's id and URL instead.
+are ads that may hold personal data of victims. We log the ad's site and a digest of its id
+instead (adwatch.logs.ad_label); URLs in every line are redacted by adwatch.logs.install_redaction.
 """
 
 from __future__ import annotations
 
 from scrapy.logformatter import LogFormatter
 
+from adwatch.logs import ad_label
+
 
 def _label(item) -> str:
-    doc_id = getattr(item, "doc_id", None)
-    url = getattr(item, "url", None)
-    if doc_id or url:
-        return f"{doc_id or '?'} ({url or 'no url'})"
-    return type(item).__name__
+    doc_id = getattr(item, "doc_id", None) or getattr(getattr(item, "known", None), "doc_id", None)
+    return ad_label(doc_id) if doc_id else type(item).__name__
 
 
 class PrivateLogFormatter(LogFormatter):

@@ -3,23 +3,39 @@
 A run id lives in `<job dir>/run.json` until the run finishes. Starting a crawl with a job
 directory that still holds an unfinished run resumes that run: same id, same start time, and
 ads already written by it are skipped (the ledger knows their run id).
+
+A run holds its site's lease (`crawl:<site>`, adwatch/lease.py) from before it touches the job
+directory until it has recorded its end, so two crawls of one site never run at once, on one
+machine or several. A run stopped by its cluster (EngineUnavailable) or by losing its lease is
+`interrupted`: nothing more is written, `run.json` stays (with why), and the next crawl resumes.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from adwatch.bulk import BulkWriter, replace
+from adwatch.errors import EngineUnavailable
 from adwatch.files import write_atomically
+from adwatch.lease import Lease
+from adwatch.retry import policy_of
 from adwatch.store import Store
 
 from crawler.ledger import Ledger, RunClock
 
+log = logging.getLogger(__name__)
+
 ERROR_PREFIX = "adwatch/errors/"
+# Scrapy close reasons of a run that stopped before its end and resumes on the next crawl.
+INTERRUPTED_REASONS = frozenset({"shutdown", "engine_unavailable", "lease_lost"})
+# Recording the end of a run whose cluster is gone: one short try, the job file keeps the rest.
+LAST_WORD_RETRY_S = 5.0
 
 
 @dataclass
@@ -29,6 +45,7 @@ class JobState:
     started: str
     trigger: str
     attempts: int = 1
+    interrupted: str = ""  # why the last attempt stopped before its end (a cluster gone, a lease lost)
 
 
 def _now() -> str:
@@ -67,14 +84,33 @@ def save_job(job_dir: Path, job: JobState) -> None:
 class CrawlRun:
     """Binds a site crawl to its job directory, the ledger and the runs index."""
 
-    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual") -> None:
+    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual", lease: bool = True) -> None:
         self.store = store
         self.site = site
         self.job_dir = Path(job_dir)
-        self.job = self._load_or_create(trigger)
-        self.clock = RunClock(self.job.run_id, _now())
-        self.ledger = Ledger.load(store, site)
+        self.lease = site_lease(store, site)
+        if lease:
+            self.lease.acquire()  # LeaseHeld names the live crawl; nothing is touched before
+        try:
+            self.job = self._load_or_create(trigger)
+            self.clock = RunClock(self.job.run_id, _now())
+            self.ledger = Ledger.load(store, site)
+        except BaseException:
+            self.lease.release()
+            raise
         self.kept: dict = {}  # fields of an earlier attempt's document that the next write keeps
+        self.interruption: str = ""  # set once, by the first write that met a gone cluster or a lost lease
+        self._interrupting = threading.Lock()
+
+    def interrupt(self, cause: Exception) -> bool:
+        """Stop writing for `cause` (EngineUnavailable, LeaseLost); True for the first cause only."""
+        with self._interrupting:
+            if self.interruption:
+                return False
+            self.interruption = (f"{cause} Crawl run {self.job.run_id} of {self.site} stopped as interrupted; what it "
+                                 f"had not written is fetched again when `adwatch crawl {self.site}` resumes it "
+                                 f"(job directory {self.job_dir}).")
+            return True
 
     @property
     def resumed(self) -> bool:
@@ -100,7 +136,30 @@ class CrawlRun:
                      "started": self.job.started, "status": "running", **self.kept}, refresh=None)
 
     def close(self, stats: dict, reason: str) -> dict:
-        """Count outcomes from the index, write the final run document, and retire the job file."""
+        """Count outcomes from the index, write the final run document, retire the job file, give the lease back."""
+        try:
+            if self.interruption:
+                return self._close_interrupted(stats, reason)
+            return self._close(stats, reason)
+        finally:
+            self.lease.release()
+
+    def _close_interrupted(self, stats: dict, reason: str) -> dict:
+        """The cluster is gone (or the lease lost): say why in the job file, try once to record the run."""
+        self.job.interrupted = self.interruption
+        save_job(self.job_dir, self.job)
+        doc = {**self._document(stats, reason, status="interrupted"), "items": {}}
+        if reason == "lease_lost":
+            return doc  # the run document is the new lease holder's to write now
+        try:
+            self._write(doc, retry_s=min(LAST_WORD_RETRY_S, policy_of(self.store.client).retry_s))
+        except EngineUnavailable:
+            log.warning("run %s could not be recorded as interrupted (the cluster is unavailable); its job file "
+                        "%s keeps it, and the next crawl of %s resumes it", self.job.run_id,
+                        self.job_dir / "run.json", self.site)
+        return doc
+
+    def _close(self, stats: dict, reason: str) -> dict:
         self.store.client.indices.refresh(index=self.store.ads)
         items = {
             "new": self._count("crawl.first_run"),
@@ -109,6 +168,13 @@ class CrawlRun:
             "invalid": int(stats.get("adwatch/items/invalid", 0)),
         }
         items["unchanged"] = max(0, self._count("crawl.run_id") - items["new"] - items["changed"] - items["removed"])
+        doc = {**self._document(stats, reason), "items": items}
+        self._write(doc)
+        if doc["status"] == "finished":
+            (self.job_dir / "run.json").unlink(missing_ok=True)
+        return doc
+
+    def _document(self, stats: dict, reason: str, status: str | None = None) -> dict:
         errors = {key[len(ERROR_PREFIX):].replace(".", "_").replace("/", "_"): int(value)
                   for key, value in stats.items() if key.startswith(ERROR_PREFIX)}
         for key, value in stats.items():
@@ -117,26 +183,29 @@ class CrawlRun:
             elif key.startswith("downloader/response_status_count/") and key.rsplit("/", 1)[-1][0] in "45":
                 errors.setdefault("http_" + key.rsplit("/", 1)[-1], int(value))
         finished = _now()
-        status = "finished" if reason == "finished" else ("interrupted" if reason == "shutdown" else "failed")
-        doc = {
+        status = status or ("finished" if reason == "finished" else
+                            "interrupted" if reason in INTERRUPTED_REASONS else "failed")
+        return {
             "run_id": self.job.run_id, "site": self.site, "trigger": self.job.trigger,
             "started": self.job.started, "finished": finished,
             "duration_s": (datetime.fromisoformat(finished) - datetime.fromisoformat(self.job.started)).total_seconds(),
             "status": status, "pages": int(stats.get("response_received_count", 0)),
-            "bytes": int(stats.get("downloader/response_bytes", 0)), "items": items, "errors": errors,
+            "bytes": int(stats.get("downloader/response_bytes", 0)), "errors": errors,
             "scrapy_stats": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()},
             **self.kept,
         }
-        self._write(doc)
-        if status == "finished":
-            (self.job_dir / "run.json").unlink(missing_ok=True)
-        return doc
 
     def _count(self, field: str) -> int:
         query = {"bool": {"filter": [{"term": {"site": self.site}}, {"term": {field: self.job.run_id}}]}}
         return self.store.client.count(index=self.store.ads, query=query)["count"]
 
-    def _write(self, doc: dict, refresh: str | None = "true") -> None:
-        report = BulkWriter(self.store.client, refresh=refresh).write([replace(self.store.runs, self.job.run_id, doc)])
+    def _write(self, doc: dict, refresh: str | None = "true", retry_s: float | None = None) -> None:
+        writer = BulkWriter(self.store.client, refresh=refresh, retry_s=retry_s)
+        report = writer.write([replace(self.store.runs, self.job.run_id, doc)])
         if report.failed:
             raise RuntimeError(f"could not record run {self.job.run_id}: {report.errors[0].reason}")
+
+
+def site_lease(store: Store, site: str) -> Lease:
+    """The lease a crawl of `site` holds: one crawl of a site at a time, across machines."""
+    return Lease(store, f"crawl:{site}", f"adwatch crawl {site}", index=store.crawl_leases)

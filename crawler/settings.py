@@ -59,13 +59,10 @@ DOWNLOAD_HANDLERS = {
     "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_LAUNCH_OPTIONS = {
-    "executable_path": "/usr/bin/chromium",
-    "headless": True,
-    # The background-networking flags stop chromium phoning home, which a closed network refuses.
-    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-             "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"],
-}
+# Filled for browser sites by crawler.chromium.configure: chromium found on the PATH (or this
+# setting / the ADWATCH_CHROMIUM environment variable), always in its sandbox.
+ADWATCH_CHROMIUM = ""
+PLAYWRIGHT_LAUNCH_OPTIONS: dict = {}
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000

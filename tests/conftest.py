@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 from engine_nodes import node_of_its_own
@@ -48,20 +47,17 @@ def cli_env(es_node):
     return env
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
-
-
 @pytest.fixture(scope="session")
 def chromium():
-    """Debian's chromium driven by Playwright (which never downloads a browser of its own)."""
+    """Debian's chromium driven by Playwright (which never downloads a browser of its own), found and
+    sandboxed the crawler's way (crawler/chromium.py)."""
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)")
+    from crawler.chromium import launch_options
+
+    options = launch_options()  # a missing chromium fails here, saying what to install
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(**options)
         yield browser
         browser.close()
 

@@ -22,7 +22,9 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import DontCloseSpider
 
 from adwatch.config import load_settings
+from adwatch.logs import install_redaction
 from adwatch.store import Store, connect
+from crawler import chromium
 from crawler.extract import Extractor
 from crawler.items import normalise_url
 from crawler.pipelines import Gone, ListedUnchanged
@@ -42,6 +44,7 @@ class AdsSpider(scrapy.Spider):
         self.full_recrawl = recrawl == "full"
         self.definition: SiteDefinition = load_site(site)
         self.allowed_domains = list(self.definition.allowed_domains)
+        install_redaction()  # `scrapy crawl ads` too: no URL slug, no value in any log line
         config = load_settings(es_url=es_url, index_prefix=index_prefix)
         store = Store(connect(config), config.index_prefix)
         store.ensure_schema()
@@ -64,6 +67,8 @@ class AdsSpider(scrapy.Spider):
         if spider.definition.render != "browser":
             # No browser for plain HTML sites: starting Playwright drivers costs a second and 250 MB.
             crawler.settings.set("DOWNLOAD_HANDLERS", {}, priority="spider")
+        else:
+            chromium.configure(crawler.settings)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
@@ -76,6 +81,8 @@ class AdsSpider(scrapy.Spider):
         self.run.open()
         self.logger.info("run %s of %s %s; %d ads known", self.run.job.run_id, self.definition.site,
                          "resumed" if self.run.resumed else "started", len(self.run.ledger.by_id))
+        if self.run.job.interrupted:
+            self.logger.info("its last attempt was interrupted: %s", self.run.job.interrupted)
 
     def _on_closed(self, spider, reason: str) -> None:
         doc = self.run.close(self.crawler.stats.get_stats(), reason)

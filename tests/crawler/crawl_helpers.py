@@ -73,3 +73,20 @@ def deployment(es_settings, cache_dir: Path):
 def point_at(crawler: Crawler, market) -> Crawler:
     crawler.env["ADWATCH_DEMO_URL"] = market.url
     return crawler
+
+
+def listing_site(name: str, url_var: str, fields: str = "") -> str:
+    """A site definition for pages a test serves: `<li data-id=ID><a href=...>` entries at `${url_var}/list`,
+    ads with an `h1` title and a `div.text` body, plus detail `fields` (YAML lines indented by two)."""
+    return f"""
+site: {name}
+start_urls: ["${{{url_var}}}/list"]
+allowed_domains: ["127.0.0.1"]
+listing:
+  entry: "css:li"
+  link: "css:a::attr(href)"
+detail:
+  ad_id: {{listing: "css:li::attr(data-id)"}}
+  title: "css:h1"
+  body: "css:div.text"
+{fields}"""

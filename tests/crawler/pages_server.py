@@ -7,20 +7,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class PagesServer:
-    """`pages[path] = (status, body)` or `(status, body, {header: value})`; other paths answer 404."""
+    """`pages[path] = (status, body)` or `(status, body, {header: value})`; other paths answer 404.
+
+    A body is text (sent as UTF-8 HTML unless the headers name another Content-Type) or bytes.
+    """
 
     def __init__(self) -> None:
         self.pages: dict[str, tuple] = {}
-        pages = self.pages
+        self.held: set[str] = set()  # paths that wait for `release` before they are answered
+        self.release = threading.Event()
+        pages, server = self.pages, self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
+                if self.path in server.held:
+                    server.release.wait(300)
                 status, body, *rest = pages.get(self.path, (404, "<html><body>Not here</body></html>"))
+                headers = {"Content-Type": "text/html; charset=utf-8", **(rest[0] if rest else {})}
                 self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                for key, value in (rest[0] if rest else {}).items():
+                for key, value in headers.items():
                     self.send_header(key, value)
-                data = body.encode()
+                data = body if isinstance(body, bytes) else body.encode()
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -52,12 +52,12 @@ def test_good_image_is_measured_and_stored_once(tmp_path):
 
 
 def test_corrupt_truncated_and_bomb_images_are_errors():
-    assert inspect_image(b"not an image at all").error == "not_an_image"
-    assert inspect_image(jpeg(640, 480)[:600]).error == "corrupt"
+    assert inspect_image(b"not an image at all").problem == "not_an_image"
+    assert inspect_image(jpeg(640, 480)[:600]).problem == "corrupt"
     buf = io.BytesIO()
     Image.new("L", (9000, 9000)).save(buf, "PNG")  # 81 Mpx of zeros compresses to almost nothing
-    assert inspect_image(buf.getvalue()).error == "too_many_pixels"
-    assert inspect_image(jpeg(), max_bytes=100).error == "too_large"
+    assert inspect_image(buf.getvalue()).problem == "too_many_pixels"
+    assert inspect_image(jpeg(), max_bytes=100).problem == "too_large"
 
 
 def test_retry_after_in_seconds_and_as_http_date():

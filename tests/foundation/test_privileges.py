@@ -76,7 +76,11 @@ def test_every_stage_role_checks_the_schema_without_the_right_to_change_it(secur
 
 
 def test_crawler_writes_ads_and_runs_in_new_partitions_and_is_refused_clusters_and_index_admin(secured):
+    from crawler.runs import site_lease
+
     crawler = as_role(secured, "crawler")
+    with site_lease(crawler, "demo-html") as lease:  # one crawl of a site at a time: its own kind of lease
+        assert lease.version is not None
     november = crawler.ads_partition("2026-11-03")  # not made by setup: created from the template on first write
     report = BulkWriter(crawler.client, refresh="wait_for").write(
         [upsert(november, f"demo-html:P{i}", ad(f"P{i}")) for i in range(3)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -95,8 +96,26 @@ def test_retention_leaves_nothing_of_dropped_ads_anywhere_and_owes_the_survivors
     before = leftovers(store, images, found)
     assert all(before.values())  # the checks below can see each kind of trace
 
-    report = apply_retention(store, keep_months=1, image_dir=images, today=FEBRUARY)
+    jobs = tmp_path / "jobs"
+    for site, written in (("old-site", datetime(2026, 1, 30, tzinfo=timezone.utc)), ("new-site", FEBRUARY)):
+        (jobs / site).mkdir(parents=True)
+        (jobs / site / "run.json").write_text("{}")
+        (jobs / site / "crawl.log").write_text("a crawl's output")
+        os.utime(jobs / site / "crawl.log", (written.timestamp(), written.timestamp()))
+    preview = apply_retention(store, keep_months=1, image_dir=images, today=FEBRUARY, dry_run=True, jobs_dir=jobs)
+    assert leftovers(store, images, found) == before and (jobs / "old-site" / "crawl.log").exists()  # untouched
+    assert preview.summary().startswith("Dry run, nothing changed")
+
+    report = apply_retention(store, keep_months=1, image_dir=images, today=FEBRUARY, jobs_dir=jobs)
     store.refresh()
+
+    def figures(r):
+        return (r.partitions, r.ads_dropped, r.clusters_deleted, r.ads_cleaned, r.ads_owed_linking, r.images_deleted,
+                r.image_bytes_freed, r.crawl_logs_deleted)
+
+    assert figures(preview) == figures(report)  # the dry run said exactly what would go
+    assert sorted(p.relative_to(jobs).as_posix() for p in jobs.rglob("*.*")) == \
+        ["new-site/crawl.log", "new-site/run.json", "old-site/run.json"]
 
     assert [p.rsplit("-", 1)[-1] for p in report.partitions] == ["2026.01"]
     assert report.ads_dropped == len(found["ids"])

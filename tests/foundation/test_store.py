@@ -158,7 +158,7 @@ def test_alias_swap_to_a_new_index_version(store: Store):
 def test_ensure_schema_is_idempotent(store: Store):
     first = store.ensure_schema()
     second = store.ensure_schema()
-    assert len(first) == 4 and second == []  # the current ads partition, clusters, runs, leases
+    assert len(first) == 5 and second == []  # the current ads partition, clusters, runs, leases, crawl leases
     assert store.counts() == {store.ads: 0, store.clusters: 0, store.runs: 0}
 
 
