@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 
 from scrapy import Request
@@ -60,18 +61,22 @@ class ValidatePipeline:
 class ImagePipeline:
     """Downloads an ad's images through the engine (robots, retries, politeness apply), once per URL."""
 
-    def __init__(self, crawler, store: ImageStore, max_bytes: int) -> None:
+    def __init__(self, crawler, store: ImageStore, max_bytes: int,
+                 by_url: MutableMapping[str, ImageRef] | None = None) -> None:
         self.crawler = crawler
         self.store = store
         self.max_bytes = max_bytes
-        self.by_url: dict[str, ImageRef] = {}
+        # Per process, or the whole shared run's (crawler/frontier.py SharedImages).
+        self.by_url = {} if by_url is None else by_url
         # Ads processed at the same time often share a photo: one download, every ad awaits it.
         self.in_flight: dict[str, asyncio.Future] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
+        frontier = getattr(crawler.spider, "frontier", None)
         return cls(crawler, ImageStore(crawler.settings["ADWATCH_IMAGE_DIR"]),
-                   crawler.settings.getint("ADWATCH_MAX_IMAGE_BYTES", MAX_IMAGE_BYTES))
+                   crawler.settings.getint("ADWATCH_MAX_IMAGE_BYTES", MAX_IMAGE_BYTES),
+                   frontier.images() if frontier else None)
 
     async def process_item(self, item, spider=None):
         if not isinstance(item, CrawledAd):
@@ -170,9 +175,13 @@ class IndexPipeline:
             self.oldest = time.monotonic()
         self.pending.append(action)
         if len(self.pending) >= self.batch or time.monotonic() - self.oldest > self.max_age_s:
-            actions, self.pending = self.pending, []
-            await asyncio.wrap_future(self.writer_thread.submit(self._write, actions))
+            await self.flush()
         return item
+
+    async def flush(self) -> None:
+        """Write what is pending; returns once it (and every earlier batch) is written."""
+        actions, self.pending = self.pending, []
+        await asyncio.wrap_future(self.writer_thread.submit(self._write, actions))
 
     def _write(self, actions: list[BulkAction]) -> None:
         report = BulkWriter(self.crawler.spider.run.store.client).write(actions)

@@ -67,11 +67,14 @@ def save_job(job_dir: Path, job: JobState) -> None:
 class CrawlRun:
     """Binds a site crawl to its job directory, the ledger and the runs index."""
 
-    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual") -> None:
+    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual",
+                 job: JobState | None = None) -> None:
         self.store = store
         self.site = site
         self.job_dir = Path(job_dir)
-        self.job = self._load_or_create(trigger)
+        # A shared crawl (crawler/frontier.py) brings its run from Redis; the job directory holds none.
+        self.owns_job_file = job is None
+        self.job = job or self._load_or_create(trigger)
         self.clock = RunClock(self.job.run_id, _now())
         self.ledger = Ledger.load(store, site)
         self.kept: dict = {}  # fields of an earlier attempt's document that the next write keeps
@@ -128,7 +131,7 @@ class CrawlRun:
             **self.kept,
         }
         self._write(doc)
-        if status == "finished":
+        if status == "finished" and self.owns_job_file:
             (self.job_dir / "run.json").unlink(missing_ok=True)
         return doc
 
