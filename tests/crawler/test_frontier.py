@@ -17,6 +17,9 @@ from demo.server import start_server
 from crawl_helpers import ROOT, deployment, point_at
 
 FAST = ("--no-politeness",)
+# Photos two processes' ads share are looked up in the run's shared map first, but two downloads that
+# start at the same moment both go ahead (the store keeps one copy): pages are compared exactly, photos as a set.
+PHOTOS = "/html/img/"
 DAYS = (30, 31)  # a first crawl, then an incremental one with new, edited and removed ads
 # Per crawl, not per ad: timestamps and run ids. Image paths name each deployment's own store.
 VOLATILE = {"first_seen", "last_seen", "removed_at", "crawl"}
@@ -34,8 +37,13 @@ def shape(docs: dict[str, dict]) -> dict[str, dict]:
 
 
 def fetches(log: list[dict]) -> Counter:
-    """GETs of the crawler by path, robots.txt aside (each process reads it once)."""
-    return Counter(e["path"] for e in log if e["user_agent"].startswith("AdWatch/") and e["path"] != "/robots.txt")
+    """GETs of pages by path, robots.txt aside (each process reads it once)."""
+    return Counter(e["path"] for e in log if e["user_agent"].startswith("AdWatch/") and e["path"] != "/robots.txt"
+                   and not e["path"].startswith(PHOTOS))
+
+
+def photos(log: list[dict]) -> set[str]:
+    return {e["path"] for e in log if e["path"].startswith(PHOTOS)}
 
 
 def start(crawler, redis_url: str) -> subprocess.Popen:
@@ -77,7 +85,8 @@ def one_process(es_settings, crawl_world, market_port, tmp_path_factory):
             finally:
                 market.stop()
             assert done.returncode == 0, done.stderr[-2000:]
-            days[day] = (shape(crawler.ads("demo-html")), crawler.runs("demo-html")[-1], fetches(market.access_log))
+            days[day] = (shape(crawler.ads("demo-html")), crawler.runs("demo-html")[-1], fetches(market.access_log),
+                         photos(market.access_log))
     return days
 
 
@@ -91,12 +100,13 @@ def test_two_processes_make_one_run_with_the_ads_counts_and_fetches_of_one(
                 outputs = finish([start(crawler, redis_node.url), start(crawler, redis_node.url)])
             finally:
                 market.stop()
-            ads, run, fetched = one_process[day]
+            ads, run, fetched, photographed = one_process[day]
             assert shape(crawler.ads("demo-html")) == ads, f"day {day}"
             runs = crawler.runs("demo-html")
             assert len(runs) == n and runs[-1]["status"] == "finished"
             assert runs[-1]["items"] == run["items"], f"day {day}"
             assert fetches(market.access_log) == fetched, f"day {day}: a page fetched twice, or missed"
+            assert photos(market.access_log) == photographed
             # Both processes worked, and the run's pages are theirs summed (each read robots.txt).
             pages = [int(out.split(" pages ", 1)[1].split(",", 1)[0]) for out in outputs]
             assert min(pages) > 0 and sum(pages) == runs[-1]["pages"] == run["pages"] + 1
@@ -118,7 +128,7 @@ def test_a_process_killed_mid_crawl_loses_nothing(one_process, es_settings, craw
             partial = len(crawler.ads("demo-html"))
             finish([survivor])
 
-            ads, run, fetched = one_process[day]
+            ads, run, fetched, photographed = one_process[day]
             assert 0 < partial < len(ads), "the kill must land mid-crawl"
             assert shape(crawler.ads("demo-html")) == ads
             (shared,) = crawler.runs("demo-html")
@@ -127,7 +137,49 @@ def test_a_process_killed_mid_crawl_loses_nothing(one_process, es_settings, craw
             assert recovered > 0, "the killed process held requests in flight"
             again = fetches(market.access_log) - fetched
             assert not fetched - fetches(market.access_log), "a page was missed"
+            assert photos(market.access_log) == photographed
             # Only what the killed process held may have been fetched twice.
             assert sum(again.values()) <= recovered
     finally:
         market.stop()
+
+
+# ---------------------------------------------------------------------------------------------- the shared run alone
+
+@pytest.fixture
+def pair(redis_node):
+    """Two processes' parts in one shared run (a prefix of their own), with one request queued."""
+    from crawler.frontier import SharedRun
+
+    prefix = f"f{time.monotonic_ns()}"
+    first = SharedRun.join(redis_node.url, prefix, "demo-html", "manual", "incremental")
+    second = SharedRun.join(redis_node.url, prefix, "demo-html", "manual", "incremental")
+    first.client.zadd(first.key["requests"], {b"request-bytes": -2})
+    first.mark_seeded()
+    yield first, second
+    first.closed(finished=True)
+
+
+def test_processes_of_one_site_join_one_run(pair):
+    first, second = pair
+    assert first.job.run_id == second.job.run_id and first.founded and not second.founded
+
+
+def test_removal_checks_wait_until_no_process_holds_a_request(pair):
+    first, second = pair
+    assert first.pop("1") == b"request-bytes"
+    assert second.settle() == "busy"  # the queue is empty, but the first process still works on a request
+    first.acknowledge(["1"], {})
+    assert second.settle() == "plan"
+    assert first.settle() == "busy"  # the second process is planning them
+    second.removals_planned([])
+    assert first.settle() == "done" and second.settle() == "done"
+
+
+def test_a_dead_processs_requests_return_to_the_queue_with_their_priority(pair):
+    first, second = pair
+    first.pop("1")
+    first.client.delete(f"{first.ns}:alive:{first.worker}")  # its heartbeat lapsed
+    assert second.reclaim_dead() == 1
+    assert second.client.zrange(second.key["requests"], 0, -1, withscores=True) == [(b"request-bytes", -2.0)]
+    assert second.client.smembers(second.key["workers"]) == {second.worker.encode()}
