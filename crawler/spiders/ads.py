@@ -145,7 +145,10 @@ class AdsSpider(scrapy.Spider):
 
             kind = "listing" if callback == self.parse_listing else "detail"
             meta.update(playwright=True, playwright_page_methods=page_methods(self.definition.browser, kind))
-        return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone,
+        # A shared queue pops equal priorities in no useful order: listings first keep every process fed
+        # (a category's next page would otherwise wait behind all the ads found so far).
+        priority = 1 if self.frontier and callback == self.parse_listing else 0
+        return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone, priority=priority,
                               errback=self._failed)
 
     async def start(self):
