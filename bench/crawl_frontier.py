@@ -17,7 +17,8 @@ prefixes of the same node:
 (a) one process: `adwatch crawl demo-html`; (b) N processes: `adwatch crawl demo-html --frontier
 URL` started together. Pages are the marketplace's GETs under /html/ that are not images (index,
 categories, listing pages, ad pages), from its access log; pages/s over the wall time (first launch
-to last exit) and first to last request. Then: whether both crawls stored the same ads with the
+to last exit) and first to last request; cpu s: the crawl processes' user + system time (a crawl
+whose CPU nears its wall time is bound by its share of the cores, not by the site). Then: whether both crawls stored the same ads with the
 same content (ids and content hashes), whether any page was fetched twice, and the issue's target
 (N=2: >= 1.8x one process's pages/s). Timings move with the machine's load: the load average is
 printed with them.
@@ -27,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -41,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from bench.crawl import HTML_ASSETS, load_note, served  # noqa: E402
+from bench.crawl import HTML_ASSETS, load_note, served, world_and_node  # noqa: E402
 
 TIMEOUT_S = 900
 
@@ -55,6 +54,7 @@ class Outcome:
     ads: dict[str, str]  # ad id -> content hash
     fetched: Counter  # path -> GETs
     exit_codes: list[int]
+    cpu_s: float  # user + system of the crawl processes, summed
 
     @property
     def pages_per_s(self) -> float:
@@ -94,7 +94,12 @@ def crawl(label: str, n: int, site: str, extra: list[str], es_url: str, redis_ur
     logs = [open(work / f"{prefix}-{i}.log", "wb") for i in range(n)]
     procs = [subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
              for log in logs]
-    codes = [proc.wait(timeout=TIMEOUT_S) for proc in procs]
+    codes, cpu = [], 0.0
+    for proc in procs:
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here
+        codes.append(proc.returncode)
+        cpu += usage.ru_utime + usage.ru_stime
     wall = time.monotonic() - began
     for log in logs:
         log.close()
@@ -106,7 +111,7 @@ def crawl(label: str, n: int, site: str, extra: list[str], es_url: str, redis_ur
     store.drop_deployment()
     client.close()
     fetched = Counter(e["path"] for e in entries if e["path"] != "/robots.txt")
-    return Outcome(label, wall, seen.pages, seen.last - seen.first, ads, fetched, codes)
+    return Outcome(label, wall, seen.pages, seen.last - seen.first, ads, fetched, codes, cpu)
 
 
 def compare(title: str, one: list[Outcome], many: list[Outcome], n: int) -> None:
@@ -116,10 +121,10 @@ def compare(title: str, one: list[Outcome], many: list[Outcome], n: int) -> None
         return statistics.median(rate(o) for o in outcomes)
 
     print(f"\n{title}")
-    print(f"  {'':<22}{'wall s':>8}{'pages':>7}{'pages/s':>9}{'first-last s':>14}{'pages/s':>9}  exit codes")
+    print(f"  {'':<22}{'wall s':>8}{'pages':>7}{'pages/s':>9}{'first-last s':>14}{'pages/s':>9}{'cpu s':>7}  exit codes")
     for o in one + many:
         print(f"  {o.label:<22}{o.wall_s:>8.1f}{o.pages:>7}{o.pages_per_s:>9.1f}{o.first_to_last_s:>14.1f}"
-              f"{o.pages_per_s_crawling:>9.1f}  {o.exit_codes}")
+              f"{o.pages_per_s_crawling:>9.1f}{o.cpu_s:>7.1f}  {o.exit_codes}")
     wall = median(many, lambda o: o.pages_per_s) / median(one, lambda o: o.pages_per_s)
     crawling = median(many, lambda o: o.pages_per_s_crawling) / median(one, lambda o: o.pages_per_s_crawling)
     print(f"  ratio {n} processes / 1, pages/s over wall time:      {wall:.2f}" + ("   (target >= 1.8)" if n == 2 else ""))
@@ -144,45 +149,32 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    from adwatch.config import load_settings
-    from adwatch.engine import EmbeddedNode
-    from demo.generator import generate_world
     from demo.server import start_server
     from redis_node import redis_of_its_own
 
-    root = Path(tempfile.mkdtemp(prefix="adwatch-bench-frontier-"))
-    node_dir = Path(tempfile.mkdtemp(prefix="adwatch-bench-frontier-node-"))
-    node = EmbeddedNode(node_dir, load_settings().cache_dir, heap="512m")
     began = time.monotonic()
-    try:
-        summary = generate_world(root / "world", args.ads, args.seed, faults=False)
-        print(f"world: {summary.n_ads} ads, {summary.n_images} images; {load_note()}")
-        state = node.start()
-        with redis_of_its_own(root / "redis") as redis:
-            print(f"elasticsearch {state.version} at {state.url}; redis at {redis.url}")
-            regimes = [(f"latency-bound: {args.latency_ms} ms per answer, {args.concurrency} requests open per "
-                        "process", args.latency_ms, str(site_file(root, args.concurrency)), [])]
-            if not args.skip_cpu_bound:
-                regimes.append(("cpu-bound: no latency, --no-politeness (16 open per process)", 0, "demo-html",
-                                ["--no-politeness"]))
-            for title, latency, site, extra in regimes:
-                market = start_server(root / "world", port=0, rate_limit=0, crawl_delay=0, faults=False,
-                                      latency_ms=latency)
-                one, many = [], []
-                try:
-                    for i in range(args.runs):
-                        kinds = [(one, "1 process", 1), (many, f"{args.processes} processes", args.processes)]
-                        for results, label, n in kinds if i % 2 == 0 else kinds[::-1]:
-                            outcome = crawl(label, n, site, extra, state.url, redis.url, market, root)
-                            results.append(outcome)
-                            print(f"  {label}: {outcome.pages} pages in {outcome.wall_s:.1f}s", flush=True)
-                finally:
-                    market.stop()
-                compare(title, one, many, args.processes)
-    finally:
-        node.stop()
-        shutil.rmtree(node_dir, ignore_errors=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with world_and_node("adwatch-bench-frontier-", args.ads, args.seed) as (root, state), \
+            redis_of_its_own(root / "redis") as redis:
+        print(f"redis at {redis.url}")
+        regimes = [(f"latency-bound: {args.latency_ms} ms per answer, {args.concurrency} requests open per "
+                    "process", args.latency_ms, str(site_file(root, args.concurrency)), [])]
+        if not args.skip_cpu_bound:
+            regimes.append(("cpu-bound: no latency, --no-politeness (16 open per process)", 0, "demo-html",
+                            ["--no-politeness"]))
+        for title, latency, site, extra in regimes:
+            market = start_server(root / "world", port=0, rate_limit=0, crawl_delay=0, faults=False,
+                                  latency_ms=latency)
+            one, many = [], []
+            try:
+                for i in range(args.runs):
+                    kinds = [(one, "1 process", 1), (many, f"{args.processes} processes", args.processes)]
+                    for results, label, n in kinds if i % 2 == 0 else kinds[::-1]:
+                        outcome = crawl(label, n, site, extra, state.url, redis.url, market, root)
+                        results.append(outcome)
+                        print(f"  {label}: {outcome.pages} pages in {outcome.wall_s:.1f}s", flush=True)
+            finally:
+                market.stop()
+            compare(title, one, many, args.processes)
     print(f"\nbenchmark took {time.monotonic() - began:.0f}s")
     return 0
 

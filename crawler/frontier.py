@@ -365,10 +365,20 @@ class FrontierScheduler(Scheduler):
         for loop in self._loops:
             if loop.running:
                 loop.stop()
-        self.shared.acknowledge(self._done(), self.stats.get_stats())
+        written = not getattr(self.spider.run, "interruption", "")
+        self.shared.acknowledge(self._done() if written else [], self.stats.get_stats())
         returned = self.shared.requeue_own()
         if returned:
             self.stats.inc_value("adwatch/frontier/requeued", returned)
+
+    def enqueue_request(self, request):
+        # scrapy-redis's own passes `spider=` to the stats, which Scrapy 2.19 warns about on every request.
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
 
     def next_request(self):
         self._tokens += 1
@@ -398,6 +408,8 @@ class FrontierScheduler(Scheduler):
             index = self.crawler.get_item_pipeline(IndexPipeline)
             if index is not None:
                 await index.flush()  # their ads are in the index before they leave the in-flight hash
+            if getattr(self.spider.run, "interruption", ""):
+                done = []  # the run stopped writing (its cluster gone): what it read stays in flight
         self.shared.acknowledge(done, self.stats.get_stats())
         for token in done:
             del self.popped[token]

@@ -3,7 +3,6 @@ end with the index, the run document and the fetches of one process's crawl, eve
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from demo.server import start_server
 
-from crawl_helpers import ROOT, deployment, point_at
+from crawl_helpers import ROOT, deployment, kill_mid_crawl, point_at
 
 FAST = ("--no-politeness",)
 # Photos two processes' ads share are looked up in the run's shared map first, but two downloads that
@@ -120,12 +119,7 @@ def test_a_process_killed_mid_crawl_loses_nothing(one_process, es_settings, craw
         with deployment(es_settings, tmp_path) as crawler:
             point_at(crawler, market)
             victim, survivor = start(crawler, redis_node.url), start(crawler, redis_node.url)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and len(crawler.ads("demo-html")) < 20:
-                time.sleep(0.2)
-            victim.send_signal(signal.SIGKILL)
-            victim.communicate()
-            partial = len(crawler.ads("demo-html"))
+            partial = kill_mid_crawl(crawler, victim, "demo-html")
             finish([survivor])
 
             ads, run, fetched, photographed = one_process[day]
