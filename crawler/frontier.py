@@ -129,7 +129,7 @@ class SharedRun:
 
     @classmethod
     def join(cls, url: str, prefix: str, site: str, trigger: str, recrawl: str) -> "SharedRun":
-        """Join the site's running shared crawl, or start one; registers this process in it."""
+        """Join the site's running shared crawl, or start one (this process takes part once `register`ed)."""
         try:
             client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True)
             base = f"{prefix}:frontier:{site}"
@@ -144,11 +144,7 @@ class SharedRun:
                        attempts=1 if run_id == fresh.run_id else 2)
         if fields["recrawl"] != recrawl:
             log.warning("run %s crawls with --recrawl %s; this process follows it", run_id, fields["recrawl"])
-        shared = cls(client, base, job, fields["recrawl"])
-        shared.client.sadd(shared.key["workers"], shared.worker)
-        shared.client.hset(f"{shared.ns}:worker:{shared.worker}", "process", json.dumps(process_identity()))
-        shared.heartbeat()
-        return shared
+        return cls(client, base, job, fields["recrawl"])
 
     @property
     def founded(self) -> bool:
@@ -156,8 +152,17 @@ class SharedRun:
 
     # ------------------------------------------------------------------ liveness
 
+    def register(self) -> None:
+        """From now on this process's in-flight requests count, and it must renew its heartbeat."""
+        self.client.hset(f"{self.ns}:worker:{self.worker}", "process", json.dumps(process_identity()))
+        self.heartbeat()
+
     def heartbeat(self) -> None:
-        self.client.set(f"{self.ns}:alive:{self.worker}", 1, ex=HEARTBEAT_TTL_S)
+        # Membership too: a process wrongly given up for dead (its reactor stalled) counts again.
+        pipe = self.client.pipeline(transaction=True)
+        pipe.sadd(self.key["workers"], self.worker)
+        pipe.set(f"{self.ns}:alive:{self.worker}", 1, ex=HEARTBEAT_TTL_S)
+        pipe.execute()
 
     def reclaim_dead(self) -> int:
         """Return the in-flight requests of processes that died to the queue; how many came back."""
@@ -352,6 +357,7 @@ class FrontierScheduler(Scheduler):
         self.queue = PriorityQueue(server=self.server, spider=spider, key=self.queue_key)
         self.crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
         self.crawler.signals.connect(self._on_dropped, signal=signals.item_dropped)
+        self.shared.register()
         for every, call in ((HEARTBEAT_EVERY_S, self.shared.heartbeat), (TICK_S, self._tick)):
             loop = task.LoopingCall(call)
             loop.start(every, now=False).addErrback(self._loop_failed)
@@ -455,4 +461,6 @@ class FrontierScheduler(Scheduler):
             checks = spider.removal_checks(unseen)
             self.shared.removals_planned([(-r.priority, self.queue._encode_request(r)) for r in checks])
             spider.logger.info("frontier drained: checking %d known ads missing from the listings", len(checks))
+            if not checks and self.shared.settle() == "done":
+                return  # nothing to check: the run is complete now
         raise DontCloseSpider

@@ -59,10 +59,10 @@ def finish(procs: list[subprocess.Popen]) -> list[str]:
     return outputs
 
 
-def market_on(world, day: int, port: int):
+def market_on(world, day: int, port: int, latency_ms: int = 0):
     """A fresh marketplace per crawl, so its once-only faults (a first 503) meet every crawl alike; on one
     port, as ad and image URLs (and so content hashes) carry it."""
-    return start_server(world, port=port, day=day, rate_limit=0, crawl_delay=0, slow_ms=50)
+    return start_server(world, port=port, day=day, rate_limit=0, crawl_delay=0, slow_ms=50, latency_ms=latency_ms)
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +114,12 @@ def test_two_processes_make_one_run_with_the_ads_counts_and_fetches_of_one(
 def test_a_process_killed_mid_crawl_loses_nothing(one_process, es_settings, crawl_world, market_port, redis_node,
                                                   tmp_path):
     day = DAYS[0]
-    market = market_on(crawl_world, day, market_port)
+    market = market_on(crawl_world, day, market_port, latency_ms=200)  # a crawl of seconds: room for the kill
     try:
         with deployment(es_settings, tmp_path) as crawler:
             point_at(crawler, market)
             victim, survivor = start(crawler, redis_node.url), start(crawler, redis_node.url)
-            partial = kill_mid_crawl(crawler, victim, "demo-html")
+            partial = kill_mid_crawl(crawler, victim, "demo-html", after_ads=10)
             finish([survivor])
 
             ads, run, fetched, photographed = one_process[day]
@@ -148,6 +148,8 @@ def pair(redis_node):
     prefix = f"f{time.monotonic_ns()}"
     first = SharedRun.join(redis_node.url, prefix, "demo-html", "manual", "incremental")
     second = SharedRun.join(redis_node.url, prefix, "demo-html", "manual", "incremental")
+    first.register()
+    second.register()
     first.client.zadd(first.key["requests"], {b"request-bytes": -2})
     first.mark_seeded()
     yield first, second
