@@ -80,6 +80,9 @@ def _crawl(args: argparse.Namespace) -> int:
         if not frontier:
             raise UserError("--frontier needs a Redis URL: give one (--frontier redis://HOST:6379/0) or set "
                             "ADWATCH_REDIS_URL.")
+        from crawler.frontier import connect_frontier
+
+        connect_frontier(frontier).close()  # an unreachable Redis fails here, before Scrapy starts
     lock = None
     if not os.environ.get(LOCK_HELD_ENV):
         # A crawl started by hand takes its site's lock too, so the scheduler neither starts a second
@@ -95,7 +98,8 @@ def _crawl(args: argparse.Namespace) -> int:
         if lock:
             lock.release()
     reason = stats.get("finish_reason")
-    out.print(f"Crawl of {args.site} ended: {reason}; pages {stats.get('response_received_count', 0)}, "
+    what = f"This process's part of the shared crawl of {args.site}" if frontier else f"Crawl of {args.site}"
+    out.print(f"{what} ended: {reason}; pages {stats.get('response_received_count', 0)}, "
               f"new {stats.get('adwatch/items/new', 0)}, changed {stats.get('adwatch/items/changed', 0)}, "
               f"removed {stats.get('adwatch/items/removed', 0)}, invalid {stats.get('adwatch/items/invalid', 0)}. "
               "`adwatch runs` shows the run.")

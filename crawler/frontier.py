@@ -111,6 +111,17 @@ class FrontierError(UserError):
     """Redis cannot be reached, or the run found there does not fit this crawl."""
 
 
+def connect_frontier(url: str) -> redis.Redis:
+    """A client of the frontier's Redis, checked to answer (FrontierError naming the URL otherwise)."""
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True)
+        client.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise FrontierError(f"the frontier at {url} cannot be reached ({exc}); start redis-server there, or crawl "
+                            "without --frontier.") from exc
+    return client
+
+
 class SharedRun:
     """One crawl run of one site shared by several processes, as kept in Redis; this process's part in it."""
 
@@ -130,16 +141,16 @@ class SharedRun:
     @classmethod
     def join(cls, url: str, prefix: str, site: str, trigger: str, recrawl: str) -> "SharedRun":
         """Join the site's running shared crawl, or start one (this process takes part once `register`ed)."""
+        client = connect_frontier(url)
         try:
-            client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True)
             base = f"{prefix}:frontier:{site}"
             fresh = new_job(site, trigger)
             run_id = client.register_script(_JOIN)(keys=[f"{base}:current"], args=[
                 base, fresh.run_id, fresh.started, trigger, recrawl]).decode()
             fields = {k.decode(): v.decode() for k, v in client.hgetall(f"{base}:{run_id}:run").items()}
         except redis.RedisError as exc:
-            raise FrontierError(f"the frontier at {url} cannot be reached ({exc}); start redis-server there, "
-                                "or crawl without --frontier.") from exc
+            raise FrontierError(f"the frontier at {url} failed while this process joined its run ({exc}); "
+                                "try again once Redis answers.") from exc
         job = JobState(run_id=run_id, site=site, started=fields["started"], trigger=fields["trigger"],
                        attempts=1 if run_id == fresh.run_id else 2)
         if fields["recrawl"] != recrawl:

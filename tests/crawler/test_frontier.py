@@ -138,6 +138,14 @@ def test_a_process_killed_mid_crawl_loses_nothing(one_process, es_settings, craw
         market.stop()
 
 
+def test_a_frontier_without_a_reachable_redis_is_refused_before_crawling(crawler):
+    for args in (("--frontier",), ("--frontier", "redis://127.0.0.1:1/0")):
+        done = crawler.crawl("demo-html", *FAST, *args)
+        message = " ".join(done.stderr.split())
+        assert done.returncode == 2 and ("ADWATCH_REDIS_URL" in message or "redis://127.0.0.1:1/0" in message)
+    assert not crawler.runs("demo-html")
+
+
 # ---------------------------------------------------------------------------------------------- the shared run alone
 
 @pytest.fixture
