@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both bootstrap a fresh machine first:
-# a venv in .venv with the pinned dependencies, Debian's chromium, and the Elasticsearch
+# a venv in .venv with the pinned dependencies, Debian's chromium and redis-server, and the Elasticsearch
 # distribution fetched through Maven into the cache (see adwatch/engine.py).
 
 PYTHON ?= python3
@@ -8,9 +8,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: bootstrap venv chromium maven engine test demo clean
+.PHONY: bootstrap venv chromium maven redis engine test demo clean
 
-bootstrap: venv chromium maven engine
+bootstrap: venv chromium maven redis engine
 
 venv: $(INSTALLED)
 
@@ -33,6 +33,10 @@ need = @command -v $(1) >/dev/null 2>&1 || { \
 # Playwright drives Debian's chromium; it never downloads a browser of its own.
 chromium:
 	$(call need,chromium,chromium)
+
+# Crawl processes that share a frontier (`adwatch crawl SITE --frontier`) meet in Redis; the tests start their own.
+redis:
+	$(call need,redis-server,redis-server)
 
 # Maven fetches the Elasticsearch distribution.
 maven:

@@ -71,6 +71,8 @@ class Settings:
     # Linking thresholds (enrich.comparison.LinkRules field: value); only in the config file, e.g.
     # `linking: {text_min: 0.9, image_phash_max: 8}`. Absent keys keep their measured defaults.
     linking: dict = field(default_factory=dict)
+    # Redis for crawls that share a frontier (`adwatch crawl SITE --frontier`); empty: one process per crawl.
+    redis_url: str = ""
 
     @property
     def es_hosts(self) -> list[str]:
@@ -115,6 +117,7 @@ _ENV = {
     "alert_webhook_url": "ADWATCH_ALERT_WEBHOOK_URL",
     "alert_webhook_timeout_s": "ADWATCH_ALERT_WEBHOOK_TIMEOUT",
     "alert_error_rate": "ADWATCH_ALERT_ERROR_RATE",
+    "redis_url": "ADWATCH_REDIS_URL",
 }
 # Settings read as numbers (environment values are strings).
 _FLOATS = ("es_timeout_s", "es_retry_s", "alert_webhook_timeout_s", "alert_error_rate")

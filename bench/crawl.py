@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -434,6 +435,33 @@ def measure_browser(bench: Bench, world: Path) -> None:
     print(f"after the run: {load_note()}")
 
 
+@contextmanager
+def world_and_node(prefix: str, ads: int, seed: int, keep: bool = False):
+    """A temp root with a fault-free world in `root/world`, and a fresh embedded node: (root, NodeState)."""
+    from adwatch.config import load_settings
+    from adwatch.engine import EmbeddedNode
+    from demo.generator import generate_world
+
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    # A directory of its own: the node may run as an unprivileged user who cannot enter `root`.
+    node_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}node-"))
+    node = EmbeddedNode(node_dir, load_settings().cache_dir, heap="512m")
+    try:
+        summary = generate_world(root / "world", ads, seed, faults=False)
+        print(f"world: {summary.n_ads} ads, {summary.n_images} images, {summary.seconds:.1f}s to generate; "
+              f"{load_note()}")
+        state = node.start()
+        print(f"elasticsearch {state.version} at {state.url}, ready in {state.seconds_to_ready:.1f}s")
+        yield root, state
+    finally:
+        node.stop()
+        shutil.rmtree(node_dir, ignore_errors=True)
+        if keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ads", type=int, default=2000, help="ads in the world (both flavours; ~half are HTML)")
@@ -457,20 +485,10 @@ def main() -> int:
     if args.bare:
         return run_bare(args.url, args.bare_media, args.media_dir, args.stats_out)
 
-    from adwatch.config import load_settings
-    from adwatch.engine import EmbeddedNode
     from demo.generator import generate_world
 
-    root = Path(tempfile.mkdtemp(prefix="adwatch-bench-crawl-"))
-    # A directory of its own: the node may run as an unprivileged user who cannot enter `root`.
-    node_dir = Path(tempfile.mkdtemp(prefix="adwatch-bench-crawl-node-"))
-    node = EmbeddedNode(node_dir, load_settings().cache_dir, heap="512m")
     began = time.monotonic()
-    try:
-        summary = generate_world(root / "world", args.ads, args.seed, faults=False)
-        print(f"world: {summary.n_ads} ads, {summary.n_images} images, {summary.seconds:.1f}s to generate")
-        state = node.start()
-        print(f"elasticsearch {state.version} at {state.url}, ready in {state.seconds_to_ready:.1f}s")
+    with world_and_node("adwatch-bench-crawl-", args.ads, args.seed, args.keep) as (root, state):
         bench = Bench(root, state.url, state.pid, args.bare_media, args.cold_schema)
         print("AdWatch index schema: " + ("created by each crawl (--cold-schema)" if args.cold_schema
                                            else "made beforehand, empty, for each crawl's fresh prefix"))
@@ -479,13 +497,6 @@ def main() -> int:
         if not args.skip_browser:
             generate_world(root / "world-js", args.js_ads, args.seed, faults=False)
             measure_browser(bench, root / "world-js")
-    finally:
-        node.stop()
-        shutil.rmtree(node_dir, ignore_errors=True)
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
     print(f"\nbenchmark took {time.monotonic() - began:.0f}s")
     return 0
 

@@ -26,7 +26,7 @@ out = Console()
 
 
 def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_day: int | None = None,
-          overrides: dict | None = None, recrawl: str = "incremental") -> dict:
+          overrides: dict | None = None, recrawl: str = "incremental", frontier: str | None = None) -> dict:
     """Run one crawl of `site` to completion in this process; returns Scrapy's final stats."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -49,7 +49,8 @@ def crawl(site: str, job_dir: str | None = None, trigger: str = "manual", world_
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(AdsSpider)
     failed: list = []
-    process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger, recrawl=recrawl).addErrback(failed.append)
+    process.crawl(crawler, site=site, job_dir=job_dir, trigger=trigger, recrawl=recrawl,
+                  frontier=frontier).addErrback(failed.append)
     process.start()
     if failed:  # the crawl could not start: another crawl holds the site, no chromium, the cluster gone...
         failed[0].raiseException()
@@ -83,22 +84,32 @@ def _crawl(args: argparse.Namespace) -> int:
     overrides = {"LOG_LEVEL": args.log_level}
     if args.no_politeness:
         overrides.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS_PER_DOMAIN=16)
+    frontier = None
+    if args.frontier is not None:
+        frontier = args.frontier or settings.redis_url
+        if not frontier:
+            raise UserError("--frontier needs a Redis URL: give one (--frontier redis://HOST:6379/0) or set "
+                            "ADWATCH_REDIS_URL.")
+        from crawler.frontier import connect_frontier
+
+        connect_frontier(frontier).close()  # an unreachable Redis fails here, before Scrapy starts
     lock = None
     if not os.environ.get(LOCK_HELD_ENV):
         # A crawl started by hand takes its site's lock too, so the scheduler neither starts a second
         # crawl of the site nor takes this live run for a dead one.
         job_dir = Path(args.job_dir) if args.job_dir else settings.jobs_dir / definition.site
-        lock = SiteLock(job_dir)
+        lock = SiteLock(job_dir, shared=frontier is not None)
         if not lock.acquire():
             raise UserError(f"a crawl of {args.site} is already running with job directory {job_dir} (its lock "
                             f"{lock.path} is held); wait for it to end, or use another --job-dir.")
     try:
-        stats = crawl(args.site, args.job_dir, args.trigger, args.world_day, overrides, args.recrawl)
+        stats = crawl(args.site, args.job_dir, args.trigger, args.world_day, overrides, args.recrawl, frontier)
     finally:
         if lock:
             lock.release()
     reason = stats.get("finish_reason")
-    out.print(f"Crawl of {args.site} ended: {reason}; pages {stats.get('response_received_count', 0)}, "
+    what = f"This process's part of the shared crawl of {args.site}" if frontier else f"Crawl of {args.site}"
+    out.print(f"{what} ended: {reason}; pages {stats.get('response_received_count', 0)}, "
               f"new {stats.get('adwatch/items/new', 0)}, changed {stats.get('adwatch/items/changed', 0)}, "
               f"removed {stats.get('adwatch/items/removed', 0)}, invalid {stats.get('adwatch/items/invalid', 0)}. "
               "`adwatch runs` shows the run.")
@@ -203,6 +214,9 @@ def register(sub) -> None:
     crawl_cmd.add_argument("--world-day", type=int, help="demo marketplace only: crawl the world as of day K")
     crawl_cmd.add_argument("--no-politeness", action="store_true",
                            help="no delays or throttling: for benchmarks against your own demo server only")
+    crawl_cmd.add_argument("--frontier", nargs="?", const="", metavar="REDIS_URL",
+                           help="share the crawl with every process started so on the same site: one run, one "
+                                "request queue (default URL: ADWATCH_REDIS_URL)")
     crawl_cmd.add_argument("--log-level", default="WARNING")
     crawl_cmd.set_defaults(func=_crawl)
     runs = sub.add_parser("runs", help="crawl run history")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 
 from scrapy import Request
@@ -64,18 +65,22 @@ class ValidatePipeline:
 class ImagePipeline:
     """Downloads an ad's images through the engine (robots, retries, politeness apply), once per URL."""
 
-    def __init__(self, crawler, store: ImageStore, max_bytes: int) -> None:
+    def __init__(self, crawler, store: ImageStore, max_bytes: int,
+                 by_url: MutableMapping[str, ImageRef] | None = None) -> None:
         self.crawler = crawler
         self.store = store
         self.max_bytes = max_bytes
-        self.by_url: dict[str, ImageRef] = {}
+        # Per process, or the whole shared run's (crawler/frontier.py SharedImages).
+        self.by_url = {} if by_url is None else by_url
         # Ads processed at the same time often share a photo: one download, every ad awaits it.
         self.in_flight: dict[str, asyncio.Future] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
+        frontier = getattr(crawler.spider, "frontier", None)
         return cls(crawler, ImageStore(crawler.settings["ADWATCH_IMAGE_DIR"]),
-                   crawler.settings.getint("ADWATCH_MAX_IMAGE_BYTES", MAX_IMAGE_BYTES))
+                   crawler.settings.getint("ADWATCH_MAX_IMAGE_BYTES", MAX_IMAGE_BYTES),
+                   frontier.images() if frontier else None)
 
     async def process_item(self, item, spider=None):
         if not isinstance(item, CrawledAd):
@@ -200,8 +205,15 @@ class IndexPipeline:
             self.oldest = time.monotonic()
         self.pending.append((action, ad))
         if len(self.pending) >= self.batch or time.monotonic() - self.oldest > self.max_age_s:
-            await asyncio.wrap_future(self._flush())
+            await self.flush()
         return item
+
+    async def flush(self) -> None:
+        """Write what is pending; returns once it (and every earlier batch) is written.
+
+        A shared frontier (crawler/frontier.py) awaits this before it lets a request leave its
+        in-flight list, so a process killed afterwards has nothing of it left unwritten."""
+        await asyncio.wrap_future(self._flush())
 
     def _flush_if_old(self) -> None:
         if self.pending and time.monotonic() - self.oldest > self.max_age_s:

@@ -84,15 +84,18 @@ def save_job(job_dir: Path, job: JobState) -> None:
 class CrawlRun:
     """Binds a site crawl to its job directory, the ledger and the runs index."""
 
-    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual", lease: bool = True) -> None:
+    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual", lease: bool = True,
+                 job: JobState | None = None) -> None:
         self.store = store
         self.site = site
         self.job_dir = Path(job_dir)
         self.lease = site_lease(store, site)
+        # A shared crawl (crawler/frontier.py) brings its run from Redis; the job directory holds none.
+        self.owns_job_file = job is None
         if lease:
             self.lease.acquire()  # LeaseHeld names the live crawl; nothing is touched before
         try:
-            self.job = self._load_or_create(trigger)
+            self.job = job or self._load_or_create(trigger)
             self.clock = RunClock(self.job.run_id, _now())
             self.ledger = Ledger.load(store, site)
         except BaseException:
@@ -170,7 +173,7 @@ class CrawlRun:
         items["unchanged"] = max(0, self._count("crawl.run_id") - items["new"] - items["changed"] - items["removed"])
         doc = {**self._document(stats, reason), "items": items}
         self._write(doc)
-        if doc["status"] == "finished":
+        if doc["status"] == "finished" and self.owns_job_file:
             (self.job_dir / "run.json").unlink(missing_ok=True)
         return doc
 

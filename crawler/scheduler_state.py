@@ -23,15 +23,17 @@ class SiteLock:
     """An exclusive lock on a site's job directory. The crawl process inherits it, so it holds
     until the crawl ends, even when the scheduler that started it was killed."""
 
-    def __init__(self, job_dir: Path) -> None:
+    def __init__(self, job_dir: Path, shared: bool = False) -> None:
         self.path = job_dir / "crawl.lock"
         self.fd: int | None = None
+        # Processes of one shared-frontier run hold it together; a crawl of its own still cannot start.
+        self.mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, self.mode | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             return False

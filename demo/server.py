@@ -85,6 +85,7 @@ class ServeOptions:
     faults: bool = True  # 5xx, slow, truncated, charset, missing fields, redirect links, rate limiting
     page_size: int = 20
     slow_ms: int = 500
+    latency_ms: int = 0  # every answer waits this long first: a marketplace across a network (benchmarks)
     access_log_path: str | None = None  # also append each access as one JSON line to this file
     keep_log: bool = True  # keep `.access_log` in memory (the CLI turns this off: a long run would grow it)
     outages: Outages | None = None  # bursts of 5xx, 429, hangs and cut-off bodies (fault campaigns)
@@ -275,6 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, method: str) -> None:
         started = time.time()
+        if self.market.options.latency_ms:
+            time.sleep(self.market.options.latency_ms / 1000)
         parts = urlsplit(self.path)
         try:
             reply = self._route(method, parts.path, parse_qs(parts.query))

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from engine_nodes import node_of_its_own
+from redis_node import redis_of_its_own
 
 from adwatch.config import load_settings
 from adwatch.store import Store, connect
@@ -21,6 +22,16 @@ def es_node():
     """A running embedded node: yields its NodeState (url, pid, version)."""
     with node_of_its_own("node") as node:
         yield node.state()
+
+
+@pytest.fixture(scope="session")
+def redis_node(tmp_path_factory):
+    """A real redis-server on a free loopback port: yields its RedisNode (url, port, pid).
+
+    Shared by the session; tests isolate themselves by key prefix (crawl frontiers: the index prefix).
+    """
+    with redis_of_its_own(tmp_path_factory.mktemp("redis")) as node:
+        yield node
 
 
 @pytest.fixture(scope="session")

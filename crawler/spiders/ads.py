@@ -27,6 +27,7 @@ from adwatch.store import Store, connect
 from crawler import chromium
 from crawler.extract import Extractor
 from crawler.items import normalise_url
+from crawler.ledger import KnownAd
 from crawler.pipelines import Gone, ListedUnchanged
 from crawler.runs import CrawlRun
 from crawler.sites import SiteDefinition, load_site
@@ -37,19 +38,29 @@ class AdsSpider(scrapy.Spider):
 
     def __init__(self, site: str, job_dir: str | None = None, trigger: str = "manual",
                  es_url: str | None = None, index_prefix: str | None = None, recrawl: str = "incremental",
-                 **kwargs) -> None:
+                 frontier: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         if recrawl not in ("incremental", "full"):
             raise ValueError(f"recrawl must be incremental or full, got {recrawl!r}")
-        self.full_recrawl = recrawl == "full"
         self.definition: SiteDefinition = load_site(site)
         self.allowed_domains = list(self.definition.allowed_domains)
         install_redaction()  # `scrapy crawl ads` too: no URL slug, no value in any log line
         config = load_settings(es_url=es_url, index_prefix=index_prefix)
         store = Store(connect(config), config.index_prefix)
         store.ensure_schema()
+        # A Redis URL: this process is one of several crawling the site as one run (crawler/frontier.py).
+        self.frontier = None
+        if frontier:
+            from crawler.frontier import SharedRun
+
+            self.frontier = SharedRun.join(frontier, config.index_prefix, self.definition.site, trigger, recrawl)
+            recrawl = self.frontier.recrawl
+        self.full_recrawl = recrawl == "full"
         self.run = CrawlRun(store, self.definition.site,
-                            Path(job_dir) if job_dir else config.jobs_dir / self.definition.site, trigger)
+                            Path(job_dir) if job_dir else config.jobs_dir / self.definition.site, trigger,
+                            # The processes of a shared run are one crawl: the frontier's shared lock
+                            # file, not the per-process lease, keeps a plain crawl from starting beside it.
+                            lease=self.frontier is None, job=self.frontier.job if self.frontier else None)
         self.extractor = Extractor(self.definition)
         self.listed: set[str] = set()  # doc ids some listing showed in this run
         # Pages that are not ads: where a removed ad's URL may redirect.
@@ -64,6 +75,8 @@ class AdsSpider(scrapy.Spider):
         crawler.settings.set("DOWNLOAD_DELAY", polite.delay_s, priority="spider")
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", polite.concurrency, priority="spider")
         crawler.settings.set("AUTOTHROTTLE_ENABLED", polite.autothrottle, priority="spider")
+        if spider.frontier:
+            crawler.settings.set("SCHEDULER", "crawler.frontier.FrontierScheduler", priority="spider")
         if spider.definition.render != "browser":
             # No browser for plain HTML sites: starting Playwright drivers costs a second and 250 MB.
             crawler.settings.set("DOWNLOAD_HANDLERS", {}, priority="spider")
@@ -85,7 +98,17 @@ class AdsSpider(scrapy.Spider):
             self.logger.info("its last attempt was interrupted: %s", self.run.job.interrupted)
 
     def _on_closed(self, spider, reason: str) -> None:
-        doc = self.run.close(self.crawler.stats.get_stats(), reason)
+        stats = self.crawler.stats.get_stats()
+        if self.frontier:
+            if self.frontier.phase() == "done":
+                reason = "finished"  # the shared run is complete, whatever stopped this process
+            stats = self.frontier.leave(stats)
+            if stats is None:
+                self.logger.info("left run %s; other processes go on with it", self.run.job.run_id)
+                return
+        doc = self.run.close(stats, reason)
+        if self.frontier:
+            self.frontier.closed(doc["status"] == "finished")
         self.logger.info("run %s %s: %s", doc["run_id"], doc["status"], doc["items"])
 
     def _on_item_error(self, item, response, spider, failure) -> None:
@@ -94,18 +117,30 @@ class AdsSpider(scrapy.Spider):
 
     def _on_idle(self, spider) -> None:
         """Listings are done: check known ads that no listing showed (removed, or just unlisted)."""
-        if self.removal_checks_started:
+        if self.removal_checks_started or self.frontier:  # a shared run waits for every process (FrontierScheduler)
             return
         self.removal_checks_started = True
         unseen = self.run.ledger.active_not_in(self.listed, self.run.job.run_id)
         if not unseen:
             return
         self.logger.info("checking %d known ads missing from the listings", len(unseen))
-        for known in unseen:
-            # Status first, over plain HTTP: a removed page has nothing for a browser to wait for.
-            self.crawler.engine.crawl(self._page(known.url, self.parse_removal_check, check_gone=True,
-                                                 meta={"known_id": known.doc_id, "unlisted": True}, browser=False))
+        for request in self.removal_checks(unseen):
+            self.crawler.engine.crawl(request)
         raise DontCloseSpider
+
+    def removal_checks(self, unseen: list[KnownAd]) -> list[scrapy.Request]:
+        # Status first, over plain HTTP: a removed page has nothing for a browser to wait for.
+        return [self._page(known.url, self.parse_removal_check, check_gone=True,
+                           meta={"known_id": known.doc_id, "unlisted": True}, browser=False) for known in unseen]
+
+    def _first_sighting(self, doc_id: str) -> bool:
+        """True the first time a listing of this run shows `doc_id` (in any process of a shared run)."""
+        if self.frontier:
+            return self.frontier.first_sighting(doc_id)
+        if doc_id in self.listed:
+            return False
+        self.listed.add(doc_id)
+        return True
 
     # ------------------------------------------------------------------ requests
 
@@ -119,12 +154,17 @@ class AdsSpider(scrapy.Spider):
 
             kind = "listing" if callback == self.parse_listing else "detail"
             meta.update(playwright=True, playwright_page_methods=page_methods(self.definition.browser, kind))
-        return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone,
+        # A shared queue pops equal priorities in no useful order: listings first keep every process fed
+        # (a category's next page would otherwise wait behind all the ads found so far).
+        priority = 1 if self.frontier and callback == self.parse_listing else 0
+        return scrapy.Request(url, callback=callback, meta=meta, dont_filter=check_gone, priority=priority,
                               errback=self._failed)
 
     async def start(self):
         for url in self.definition.start_urls:
             yield self._page(url, self.parse_listing)
+        if self.frontier:
+            self.frontier.mark_seeded()  # resumed after the last one was scheduled
 
     def _failed(self, failure) -> None:
         request = failure.request
@@ -169,9 +209,8 @@ class AdsSpider(scrapy.Spider):
             key = self._listing_key(entry, listing.key)
             known = self.run.ledger.by_url.get(url)
             if known:
-                if known.doc_id in self.listed:
+                if not self._first_sighting(known.doc_id):
                     continue  # already met on another listing page of this run
-                self.listed.add(known.doc_id)
                 if known.run_id == self.run.job.run_id:
                     continue  # handled before this run was interrupted
                 if key and key == known.listing_key and known.status == "active" and not self.full_recrawl:

@@ -8,8 +8,10 @@ of its own, so crawls never see each other's ads, images or job files.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +70,16 @@ def deployment(es_settings, cache_dir: Path):
     finally:
         store.drop_deployment()
         client.close()
+
+
+def kill_mid_crawl(crawler: Crawler, proc, site: str, after_ads: int = 20, within_s: float = 120) -> int:
+    """SIGKILL `proc` once `after_ads` ads of `site` are in the index; returns how many were."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and len(crawler.ads(site)) < after_ads:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    return len(crawler.ads(site))
 
 
 def point_at(crawler: Crawler, market) -> Crawler:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import signal
-import time
-
 import pytest
 
 from demo.server import DISALLOWED, start_server
 from demo.world import day_changes
 
-from crawl_helpers import deployment, is_broken, point_at
+from crawl_helpers import deployment, is_broken, kill_mid_crawl, point_at
 
 FAST = ("--no-politeness",)
 
@@ -154,13 +151,7 @@ def test_sigkill_then_resume_ends_with_the_same_index(es_settings, crawl_world, 
             assert point_at(whole, market).crawl("demo-html", *FAST).returncode == 0
             point_at(killed, market)
             job = tmp_path / "job"
-            proc = killed.popen("demo-html", "--job-dir", str(job))
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and len(killed.ads("demo-html")) < 20:
-                time.sleep(0.2)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            partial = len(killed.ads("demo-html"))
+            partial = kill_mid_crawl(killed, killed.popen("demo-html", "--job-dir", str(job)), "demo-html")
             reference = whole.ads("demo-html")
             assert 0 < partial < len(reference), "the kill must land mid-crawl"
             assert (job / "run.json").exists()
