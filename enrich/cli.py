@@ -36,8 +36,8 @@ def _run(args: argparse.Namespace, everything: bool, rebuild: bool, recut: bool 
     with engine_for(args.workers, args.scheduler) as engine:
         report = Worker(store, images, rules=rules, engine=engine).run(everything, rebuild, recut, purpose=purpose)
     out.print(f"Enriched {report.enriched} ads ({report.enrich_errors} with recorded errors); linked "
-              f"{report.linked_ads} ads into {report.clusters} clusters; updated {report.ads_updated} ads, "
-              f"retired {report.clusters_deleted} merged clusters.")
+              f"{report.linked_ads} ads into {report.clusters} clusters; updated {report.ads_updated} ads and "
+              f"{report.clusters_written} clusters, retired {report.clusters_deleted} merged clusters.")
     if report.link_stats:
         out.print(f"Linking: {report.link_stats}")
     return 0

@@ -91,10 +91,54 @@ def pair_chunks(ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray, m
         yield members, ([ads[i].template for i in members.tolist()], local_a, local_b, min_words)
 
 
-class Distributed:
+class Pending(Protocol):
+    def result(self) -> object:
+        """The task's result, once it is done (blocks until then)."""
+
+
+class Chunked:
+    """An engine that runs tasks elsewhere. `imap` keeps at most `window` tasks per worker in
+    flight (the coordinator's memory stays bounded whatever the size of the run) and takes their
+    results in submission order. Text comparison goes out as consecutive chunks of the candidate
+    pairs, concatenated in their order: the score table is `score_text_pairs`' own, element for element."""
+
+    workers = 1
+    window = 3
+
+    def submit(self, func: Callable, payload: object) -> Pending:
+        raise NotImplementedError
+
+    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
+        in_flight: deque = deque()
+        for item in items:
+            in_flight.append((item, self.submit(func, payload(item))))
+            if len(in_flight) >= self.window * self.workers:
+                item, task = in_flight.popleft()
+                yield item, task.result()
+        while in_flight:
+            item, task = in_flight.popleft()
+            yield item, task.result()
+
+    def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
+                    min_words: int) -> TextScores:
+        parts = [TextScores(members[s.first], members[s.second], s.score)
+                 for (members, _), s in self.imap(compare_chunk, pair_chunks(ads, first, second, min_words),
+                                                  payload=lambda chunk: chunk[1])]
+        return TextScores.concat(parts)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Distributed(Chunked):
     """Dask distributed: a local cluster of `workers` processes (one thread each), or the workers
-    of the scheduler at `scheduler`. At most `window` chunks per worker are in flight, so the
-    coordinator's memory stays bounded whatever the size of the run."""
+    of the scheduler at `scheduler`. A task whose worker died is re-run on another by the scheduler."""
 
     def __init__(self, workers: int = 0, scheduler: str | None = None, window: int = 3) -> None:
         try:
@@ -118,35 +162,14 @@ class Distributed:
         self.window = window
         log.info("enrichment engine: Dask with %d workers", self.workers)
 
-    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
-        in_flight: deque = deque()
-        for item in items:
-            # pure=False: two equal chunks are still two tasks (a key must never be shared).
-            in_flight.append((item, self.client.submit(func, payload(item), pure=False)))
-            if len(in_flight) >= self.window * self.workers:
-                item, future = in_flight.popleft()
-                yield item, future.result()
-        while in_flight:
-            item, future = in_flight.popleft()
-            yield item, future.result()
-
-    def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
-                    min_words: int) -> TextScores:
-        parts = [TextScores(members[s.first], members[s.second], s.score)
-                 for (members, _), s in self.imap(compare_chunk, pair_chunks(ads, first, second, min_words),
-                                                  payload=lambda chunk: chunk[1])]
-        return TextScores.concat(parts)
+    def submit(self, func: Callable, payload: object) -> Pending:
+        # pure=False: two equal chunks are still two tasks (a key must never be shared).
+        return self.client.submit(func, payload, pure=False)
 
     def close(self) -> None:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
-
-    def __enter__(self) -> "Distributed":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def engine_for(workers: int = 0, scheduler: str | None = None) -> Local | Distributed:

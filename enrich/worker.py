@@ -59,6 +59,7 @@ class WorkerReport:
     linked_ads: int = 0
     clusters: int = 0
     ads_updated: int = 0
+    clusters_written: int = 0
     clusters_deleted: int = 0
     link_stats: dict = field(default_factory=dict)
 
@@ -219,7 +220,7 @@ class Worker:
         self._write(ad_actions)
         lease.check()
         live = {c.cluster_id for c in result.clusters}
-        history = self._cluster_history()
+        history, digests = self._cluster_history()
         # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
         stale = {cid for cid in (*previous.values(), *history) if cid and cid not in live}
         meta = loaded.meta
@@ -236,16 +237,24 @@ class Worker:
                 created += [created_at] if created_at else []
             doc["merged_from"] = sorted(absorbed - {c.cluster_id})
             doc["created_at"] = min(created)
-            cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
+            # A cluster this run left as it was is not rewritten: an incremental run writes the
+            # clusters it touched (and their updated_at says when each last changed).
+            if _summary_digest(doc) != digests.get(c.cluster_id):
+                cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
+        report.clusters_written = len(cluster_actions)
         cluster_actions += [delete(self.store.clusters, cid) for cid in sorted(stale)]
         report.clusters_deleted = len(stale)
         self._write(cluster_actions)
         self.store.refresh()
 
-    def _cluster_history(self) -> dict[str, tuple[list[str], str | None]]:
-        """cluster id -> (ids it absorbed, when it was created), from the clusters index."""
-        return {h["_id"]: (h["_source"].get("merged_from", []), h["_source"].get("created_at"))
-                for h in self.store.scan(self.store.clusters, source=["merged_from", "created_at"])}
+    def _cluster_history(self) -> tuple[dict[str, tuple[list[str], str | None]], dict[str, str]]:
+        """cluster id -> (ids it absorbed, when it was created), and -> the digest of its document,
+        from the clusters index."""
+        history, digests = {}, {}
+        for h in self.store.scan(self.store.clusters):
+            history[h["_id"]] = (h["_source"].get("merged_from", []), h["_source"].get("created_at"))
+            digests[h["_id"]] = _summary_digest(h["_source"])
+        return history, digests
 
     def _write(self, actions: list[BulkAction]) -> BulkReport:
         if not actions:
@@ -256,6 +265,10 @@ class Worker:
                 log.error("could not write %s: %s", error.id, error.reason)
             raise RuntimeError(f"{outcome.failed} of {len(actions)} writes failed; first: {outcome.errors[0].reason}")
         return outcome
+
+
+def _summary_digest(doc: dict) -> str:
+    return _digest({k: v for k, v in doc.items() if k != "updated_at"})
 
 
 def _digest(links) -> str:

@@ -15,18 +15,19 @@ import uuid
 import pytest
 from world_index import index_world
 
+from adwatch.errors import UserError
 from adwatch.store import Store, connect
 from enrich.parallel import Distributed
 from enrich.worker import Worker
 
-ADS = 400
+ADS = 200
 
 
-def _deployment(es_settings, world, images):
+def _deployment(es_settings, world, images, only=None):
     client = connect(es_settings)
     store = Store(client, f"p{uuid.uuid4().hex[:10]}")
     store.ensure_schema()
-    index_world(store, world, images)
+    index_world(store, world, images, only=only)
     return store
 
 
@@ -113,9 +114,32 @@ def test_enrich_command_with_workers_links_like_one_process(es_settings, cli_env
         store.client.close()
 
 
-def test_unreachable_scheduler_is_a_clear_error(cli_env, tmp_path):
-    env = {**cli_env, "ADWATCH_INDEX_PREFIX": f"u{uuid.uuid4().hex[:8]}", "ADWATCH_CACHE_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "adwatch.cli", "enrich", "--scheduler", "tcp://127.0.0.1:9"],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0
-    assert "Dask scheduler tcp://127.0.0.1:9: cannot connect" in done.stderr + done.stdout
+def test_unreachable_scheduler_is_a_clear_error():
+    with pytest.raises(UserError, match="Dask scheduler tcp://127.0.0.1:9: cannot connect"):
+        Distributed(scheduler="tcp://127.0.0.1:9")
+
+
+def test_incremental_run_rewrites_only_the_clusters_it_changed(es_settings, world, tmp_path):
+    store = _deployment(es_settings, world, tmp_path / "images", only=lambda ad: ad["ad_id"][-1] in "02468")
+    try:
+        first = Worker(store, tmp_path / "images").run()
+        assert first.clusters_written == first.clusters > 0
+        assert Worker(store, tmp_path / "images").run(rebuild=True).clusters_written == 0
+        # A repost of a clustered ad under a new id: pending, joins that one cluster.
+        cluster = store.client.search(index=store.clusters, size=1, sort=[{"size": "desc"}])["hits"]["hits"][0]
+        hit = store.client.search(index=store.ads, size=1, query={"term": {"_id": cluster["_source"]["ads"][0]}})
+        src = hit["hits"]["hits"][0]["_source"]
+        repost = {k: src[k] for k in ("site", "ad_id", "url", "title", "body", "contact_text", "price", "currency",
+                                      "city", "region", "country", "category", "first_seen", "last_seen", "status",
+                                      "images") if k in src}
+        repost["enrich"] = {"status": "pending"}
+        store.client.index(index=hit["hits"]["hits"][0]["_index"], id="repost:1", document=repost, refresh=True)
+        again = Worker(store, tmp_path / "images").run()
+        assert again.enriched == 1 and 0 < again.clusters_written < first.clusters
+        joined = store.client.search(index=store.ads, query={"term": {"_id": "repost:1"}})["hits"]["hits"][0]
+        assert joined["_source"]["cluster_id"] == cluster["_id"]
+        grown = store.client.get(index=store.clusters, id=cluster["_id"])["_source"]
+        assert grown["size"] == cluster["_source"]["size"] + 1
+    finally:
+        store.drop_deployment()
+        store.client.close()
