@@ -250,11 +250,15 @@ def engines(args: argparse.Namespace) -> None:
 
 
 def _peak_rss_gib(pid: int) -> float:
-    """Peak resident set (VmHWM) of another process, GiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 2**20
-    return 0.0
+    """Peak resident set (VmHWM) of another process and its children (the node's JVM), GiB."""
+    import psutil
+
+    peak = 0
+    for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak / 2**20
 
 
 def _own_peak_rss_gib() -> float:
