@@ -30,7 +30,8 @@ from adwatch.store import Store, connect, embedded_node, now_utc
 # (`adwatch demo generate`), some at the top level (`adwatch crawl`).
 STAGE_GROUPS = {"demo": (("demo.cli", "adwatch.walkthrough"),  # `adwatch demo run` wires every stage together
                           "the local demo marketplace and its ground-truth world")}
-STAGE_COMMANDS = ["crawler.cli", "crawler.scheduler_cli", "enrich.cli", "dashboards.lookup_cli", "dashboards.cli"]
+STAGE_COMMANDS = ["crawler.cli", "crawler.scheduler_cli", "enrich.cli", "dashboards.lookup_cli", "dashboards.cli",
+                  "dashboards.explorer.cli"]
 
 out = Console()
 

@@ -163,6 +163,8 @@ class ClusterDoc(Document):
     ads = Keyword()
     sites = Keyword()
     cities = Keyword()
+    # len(cities), stored so a plain range filter (no script, no runtime field) finds multi-city clusters.
+    city_count = Integer()
     countries = Keyword()
     first_seen = Date()
     last_seen = Date()

@@ -18,6 +18,11 @@ terms on keywords, date_histogram on dates, sums and ranges on numbers.
 
 "New clusters per day" counts clusters by their `first_seen` (the day their earliest ad was first
 seen): the clusters index records no separate discovery time.
+
+Every condition a panel has lives in its search (a filter, a bucket parameter, a size), never in
+Python after the response: Kibana runs the same search from the saved objects and must show the
+same rows. Day buckets are UTC days (`TIME_ZONE`); "Multi-city clusters" filters on the stored
+`city_count`, since neither a script nor a runtime field runs on the minimal node.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ CHARTS = ("bar", "bar_stacked", "line", "donut", "table", "list")
 BUCKET_AGGS = ("date_histogram", "terms", "range", "filters")
 METRIC_AGGS = ("sum", "avg", "max", "min", "cardinality")
 OTHER = "(other)"  # row key for a terms aggregation's documents beyond its `size`
+TIME_ZONE = "UTC"  # the time zone of day buckets; the Kibana export sets `dateFormat:tz` to the same
+MIN_CITIES = 2  # a multi-city cluster posts in at least this many cities
 
 DASHBOARDS = {
     "market": ("Market overview", "Ads per day by site, category and city; new clusters; share of ads in clusters."),
@@ -64,7 +71,6 @@ class Panel:
     description: str = ""
     columns: tuple[str, ...] = ()  # list panels: Discover columns
     labels: dict[str, str] = field(default_factory=dict)  # aggregation name -> human label
-    min_cities: int = 0  # rows keep clusters with at least this many cities (multi-city panel)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS or self.chart not in CHARTS:
@@ -86,6 +92,11 @@ class Panel:
     @property
     def aggs(self) -> dict:
         return self.body.get("aggs", {})
+
+    @property
+    def limit(self) -> int:
+        """How many documents a list panel shows (its search's `size`); 0 for charts."""
+        return self.body.get("size", 10)
 
     @property
     def fields(self) -> dict[str, str]:
@@ -122,10 +133,7 @@ class Panel:
         if self.chart == "list":
             return [hit["_source"] for hit in response["hits"]["hits"]]
         total = response["hits"]["total"]["value"] if "hits" in response else 0
-        rows = list(_flatten(self.aggs, response.get("aggregations", {}), {}, total, self.other_bucket))
-        if self.min_cities:
-            rows = [row for row in rows if row.get("cities", 0) >= self.min_cities]
-        return rows
+        return list(_flatten(self.aggs, response.get("aggregations", {}), {}, total, self.other_bucket))
 
     def stats(self, client: Elasticsearch, since: str | None = None, until: str | None = None) -> list[dict]:
         """Run the panel and return its rows: our own statistics from the same definition Kibana shows."""
@@ -236,8 +244,8 @@ def _agg_search(alias: str, query: Q | None = None) -> Search:
 
 
 def _per_day(search: Search, field_name: str):
-    return search.aggs.bucket("day", "date_histogram", field=field_name, calendar_interval="day",
-                              format="yyyy-MM-dd", min_doc_count=1)
+    return search.aggs.bucket("day", "date_histogram", field=field_name, calendar_interval="1d",
+                              time_zone=TIME_ZONE, format="yyyy-MM-dd", min_doc_count=1)
 
 
 # Ads are partitioned by month, so a top-N terms aggregation spans shards; asking each shard for this many
@@ -300,12 +308,12 @@ def cluster_panels(names: IndexNames) -> list[Panel]:
     panels.append(Panel("fastest-growing-clusters", "Fastest-growing clusters", "ads", s, "table", "clusters",
                         "Clusters with the most new ads in the selected time range",
                         labels={"cities": "Cities", "last_ad": "Newest ad"}))
-    s = _agg_search(clusters)
+    s = _agg_search(clusters, Q("range", city_count={"gte": MIN_CITIES}))
     top = _top(s.aggs, "cluster", "cluster_id", 20, order={"cities": "desc"})
     top.metric("cities", "cardinality", field="cities").metric("sites", "cardinality", field="sites")
     top.metric("size", "max", field="size")
     panels.append(Panel("multi-city-clusters", "Multi-city clusters", "clusters", s, "table", "clusters",
-                        "Clusters posting in the most cities", labels={"size": "Ads"}, min_cities=2))
+                        f"Clusters posting in the most cities (at least {MIN_CITIES})", labels={"size": "Ads"}))
     s = _agg_search(clusters)
     s.aggs.bucket("size", "range", field="size", ranges=SIZE_RANGES)
     panels.append(Panel("cluster-size-distribution", "Cluster size distribution", "clusters", s, "bar", "clusters",

@@ -56,10 +56,11 @@ def summarise(cluster: Cluster, meta: dict[str, AdFacts], links: Explanations, n
     shared = Counter(i for m in members for i in set(meta[m].identifiers))
     identifiers = [{"kind": identifier_kind(ident), "value": ident, "ads": n}
                    for ident, n in shared.most_common() if n >= 2]
+    cities = sorted({meta[m].city for m in members if meta[m].city})
     doc = {
         "cluster_id": cluster.cluster_id, "size": len(members), "ads": members,
         "sites": sorted({meta[m].site for m in members}),
-        "cities": sorted({meta[m].city for m in members if meta[m].city}),
+        "cities": cities, "city_count": len(cities),
         "countries": sorted({meta[m].country for m in members if meta[m].country}),
         "first_seen": min(meta[m].first_seen for m in members),
         "last_seen": max(meta[m].last_seen for m in members),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from crawl_runs import index_runs
 from demo.compose import day_date
 from demo.world import read_ads, read_truth
 
@@ -50,6 +51,13 @@ def indexed_ads(world_store) -> dict[str, dict]:
 def indexed_clusters(world_store) -> dict[str, dict]:
     """Every cluster document's source by cluster id, from a plain scan."""
     return {hit["_id"]: hit["_source"] for hit in world_store.scan(world_store.clusters)}
+
+
+@pytest.fixture
+def runs_store(store):
+    """A deployment of its own holding crawl_runs.RUNS (the shared world has no crawl)."""
+    index_runs(store)
+    return store
 
 
 @pytest.fixture(scope="session")

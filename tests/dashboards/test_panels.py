@@ -11,8 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from adwatch.bulk import BulkWriter, replace
-from dashboards.panels import OTHER, SIZE_RANGES, all_panels, crawl_panels, panel
+from dashboards.panels import MIN_CITIES, OTHER, SIZE_RANGES, all_panels, crawl_panels, panel
+
+from crawl_runs import RUNS
 
 FAMILIES = {"keyword": {"keyword"}, "date": {"date", "date_nanos"},
             "number": {"integer", "long", "short", "byte", "float", "double", "half_float", "scaled_float"}}
@@ -114,11 +115,12 @@ def test_cluster_sizes_match_the_clusters_and_their_ads(world_store, indexed_ads
 
 
 def test_multi_city_clusters_are_the_clusters_with_most_cities(world_store, indexed_clusters):
+    assert all(c["city_count"] == len(c["cities"]) for c in indexed_clusters.values())
     rows = _rows(world_store, "multi-city-clusters")
     cities = sorted((len(c["cities"]) for c in indexed_clusters.values()), reverse=True)
-    assert [r["cities"] for r in rows] == [n for n in cities[:20] if n >= 2]
+    assert rows and [r["cities"] for r in rows] == [n for n in cities if n >= MIN_CITIES][:20]
     for row in rows:
-        assert len(indexed_clusters[row["cluster"]]["cities"]) == row["cities"] >= 2
+        assert len(indexed_clusters[row["cluster"]]["cities"]) == row["cities"] >= MIN_CITIES
 
 
 def test_identifier_reuse_matches_the_documents(world_store, indexed_ads, indexed_clusters):
@@ -186,32 +188,6 @@ def test_a_time_window_limits_a_panel_like_kibanas_time_picker(world_store, worl
 
 
 # --------------------------------------------------------------------------------- crawl runs
-
-RUNS = [  # site, day, status, duration_s, items (new, changed, unchanged, removed, invalid), errors, alerts
-    ("demo-html", "2026-02-01", "finished", 30.0, (10, 2, 5, 1, 0), {}, []),
-    ("demo-html", "2026-02-02", "failed", 5.0, (0, 0, 0, 0, 3), {"http_500": 4}, ["failed", "zero_items"]),
-    ("demo-js", "2026-02-01", "finished", 90.0, (7, 0, 3, 0, 1), {"image_download": 2}, ["too_long"]),
-    ("demo-js", "2026-02-02", "interrupted", 45.5, (3, 1, 0, 0, 0), {}, []),
-    ("demo-js", "2026-02-02", "finished", 60.0, (1, 1, 8, 2, 0), {"http_429": 1, "request_TimeoutError": 3},
-     ["error_rate"]),
-]
-
-
-@pytest.fixture
-def runs_store(store):
-    """A deployment of its own holding the runs above (the shared world has no crawl)."""
-    store.ensure_schema()
-    actions = []
-    for n, (site, day, status, duration, items, errors, alerts) in enumerate(RUNS):
-        doc = {"run_id": f"run-{n}", "site": site, "trigger": "manual", "started": f"{day}T08:00:00+00:00",
-               "finished": f"{day}T09:00:00+00:00", "duration_s": duration, "status": status, "pages": 10,
-               "items": dict(zip(("new", "changed", "unchanged", "removed", "invalid"), items)), "errors": errors,
-               "alerts": [{"kind": kind, "message": f"{kind} on {site}", "at": f"{day}T09:00:00+00:00"}
-                          for kind in alerts]}
-        actions.append(replace(store.runs, f"run-{n}", doc))
-    assert BulkWriter(store.client, refresh="true").write(actions).failed == 0
-    return store
-
 
 def test_crawl_panels_sum_the_runs(runs_store):
     panels = {p.id: p for p in crawl_panels(runs_store.names)}

@@ -1,4 +1,4 @@
-"""Fixtures for the demo world: one generated world per session, marketplace servers, chromium."""
+"""Fixtures for the demo world: one generated world per session, marketplace servers (chromium: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from demo.server import start_server
 from demo.world import read_ads, read_truth
 
 WORLD_ADS, WORLD_SEED = 1200, 11
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -77,15 +74,3 @@ def _fetch(url: str, method: str = "GET", body: bytes | None = None, user_agent:
 def fetch():
     """`fetch(url, method="GET", body=None, user_agent=...) -> Response`, one real request, no redirects."""
     return _fetch
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
