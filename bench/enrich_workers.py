@@ -29,7 +29,6 @@ import importlib
 import io
 import os
 import random
-import resource
 import shutil
 import socket
 import subprocess
@@ -249,21 +248,18 @@ def engines(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------- end to end on a real index
 
 
-def _peak_rss_gib(pid: int) -> float:
-    """Peak resident set (VmHWM) of another process and its children (the node's JVM), GiB."""
+def _peak_rss_gib(pid: int | None = None) -> float:
+    """Peak resident set (VmHWM) of a process and its children (the node's JVM), GiB; this
+    process's own without `pid`. Not ru_maxrss: a spawned worker inherits its parent's across exec."""
     import psutil
 
+    root = psutil.Process(pid)
     peak = 0
-    for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+    for proc in [root, *(root.children(recursive=True) if pid else [])]:
         for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 peak = max(peak, int(line.split()[1]))
     return peak / 2**20
-
-
-def _own_peak_rss_gib() -> float:
-    """Peak resident set of this process (run in each Dask worker too), GiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def e2e_one(n: int, workers: int, es_url: str, node_pid: int | None) -> None:
@@ -302,11 +298,11 @@ def e2e_one(n: int, workers: int, es_url: str, node_pid: int | None) -> None:
             start = time.perf_counter()
             result = worker.run()
             total = time.perf_counter() - start
-            worker_rss = (engine.client.run(_own_peak_rss_gib) if isinstance(engine, Distributed) else {})
+            worker_rss = (engine.client.run(_peak_rss_gib) if isinstance(engine, Distributed) else {})
         clusters = client.count(index=store.clusters)["count"]
         rss = " ".join(f"{v:.2f}" for v in worker_rss.values()) or "-"
         print(f"{n:>9} {workers:>7} {made - began:>7.0f} {indexed - made:>8.0f} {phases['enrich']:>9.0f} "
-              f"{total - phases['enrich']:>15.0f} {total:>8.0f} {n / total:>7.0f} {_own_peak_rss_gib():>10.2f} "
+              f"{total - phases['enrich']:>15.0f} {total:>8.0f} {n / total:>7.0f} {_peak_rss_gib():>10.2f} "
               f"{rss:>12} {_peak_rss_gib(node_pid) if node_pid else float('nan'):>8.2f} {clusters:>9}  "
               f"{result.enriched}/{n} enriched; {_load()}", flush=True)
     finally:
