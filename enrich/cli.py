@@ -25,28 +25,30 @@ def _store() -> tuple[Store, Path]:
     return store, settings.image_dir
 
 
-def _run(everything: bool, rebuild: bool, recut: bool = False) -> int:
+def _run(args: argparse.Namespace, everything: bool, rebuild: bool, recut: bool = False) -> int:
     from enrich.comparison import rules_from
+    from enrich.parallel import engine_for
     from enrich.worker import Worker  # numpy, Pillow, RapidFuzz: only for the commands that link
 
     rules = rules_from(load_settings().linking)
     store, images = _store()
     purpose = "adwatch recluster" if (rebuild or recut) and not everything else "adwatch enrich"
-    report = Worker(store, images, rules=rules).run(everything, rebuild, recut, purpose=purpose)
+    with engine_for(args.workers, args.scheduler) as engine:
+        report = Worker(store, images, rules=rules, engine=engine).run(everything, rebuild, recut, purpose=purpose)
     out.print(f"Enriched {report.enriched} ads ({report.enrich_errors} with recorded errors); linked "
-              f"{report.linked_ads} ads into {report.clusters} clusters; updated {report.ads_updated} ads, "
-              f"retired {report.clusters_deleted} merged clusters.")
+              f"{report.linked_ads} ads into {report.clusters} clusters; updated {report.ads_updated} ads and "
+              f"{report.clusters_written} clusters, retired {report.clusters_deleted} merged clusters.")
     if report.link_stats:
         out.print(f"Linking: {report.link_stats}")
     return 0
 
 
 def _enrich(args: argparse.Namespace) -> int:
-    return _run(everything=args.all, rebuild=False)
+    return _run(args, everything=args.all, rebuild=False)
 
 
 def _recluster(args: argparse.Namespace) -> int:
-    return _run(everything=False, rebuild=args.recompare, recut=not args.recompare)
+    return _run(args, everything=False, rebuild=args.recompare, recut=not args.recompare)
 
 
 def read_truth(path: Path) -> dict[str, str]:
@@ -99,14 +101,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=1,
+                        help="enrich and compare on a local Dask cluster of N worker processes (default 1: this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="enrich and compare on the workers of this Dask scheduler (tcp://host:8786); "
+                             "every worker must read the image directory at the same path")
+
+
 def register(sub) -> None:
     enrich = sub.add_parser("enrich", help="enrich pending ads, link them and update clusters")
     enrich.add_argument("--all", action="store_true", help="re-enrich every ad, not only pending ones")
+    _engine_options(enrich)
     enrich.set_defaults(func=_enrich)
     recluster = sub.add_parser("recluster", help="rebuild every link and cluster with the current thresholds, "
                                                  "re-cutting the stored text score table")
     recluster.add_argument("--recompare", action="store_true",
                            help="compare every candidate text pair again instead of reading the stored scores")
+    _engine_options(recluster)
     recluster.set_defaults(func=_recluster)
     evaluate = sub.add_parser("evaluate", help="score clusters against a demo world's truth")
     evaluate.add_argument("--truth", required=True, help="DIR/truth.jsonl of the crawled world")

@@ -102,26 +102,33 @@ class TextScores:
 
 def score_text_pairs(ads: list[AdFacts], first: np.ndarray, second: np.ndarray, min_words: int,
                      chunk: int = 500_000) -> TextScores:
-    """Score candidate pairs (ad indices); keep those at or above the floor. Texts shorter than
-    `min_words` words never link, so their pairs are dropped before scoring.
+    """Score candidate pairs (ad indices); keep those at or above the floor (`score_templates`)."""
+    return score_templates([ad.template for ad in ads], first, second, min_words, chunk)
+
+
+def score_templates(templates: list[str], first: np.ndarray, second: np.ndarray, min_words: int,
+                    chunk: int = 500_000, threads: int = -1) -> TextScores:
+    """Score candidate pairs (indices into `templates`); keep those at or above the floor. Texts
+    shorter than `min_words` words never link, so their pairs are dropped before scoring.
+    `threads`: RapidFuzz's worker threads (-1: every core; 1 inside an engine's worker process).
 
     token_sort_ratio is RapidFuzz's ratio of the texts with their words sorted: the words of each
     ad that takes part are sorted once, not once per pair (5x cheaper). Same scores as
     enrich.textsim's default scorer."""
     from rapidfuzz import fuzz, process
 
-    words = np.fromiter((len(ad.template.split()) for ad in ads), dtype=np.int64, count=len(ads))
+    words = np.fromiter((len(t.split()) for t in templates), dtype=np.int64, count=len(templates))
     long_enough = (words[first] >= min_words) & (words[second] >= min_words)
     first, second = first[long_enough], second[long_enough]
-    sorted_words = {i: " ".join(sorted(ads[i].template.split())) for i in np.unique(np.r_[first, second]).tolist()}
+    sorted_words = {i: " ".join(sorted(templates[i].split())) for i in np.unique(np.r_[first, second]).tolist()}
     kept: list[TextScores] = []
     for lo in range(0, len(first), chunk):
         a, b = first[lo:lo + chunk].tolist(), second[lo:lo + chunk].tolist()
-        left = [ads[i].template for i in a]
-        right = [ads[j].template for j in b]
+        left = [templates[i] for i in a]
+        right = [templates[j] for j in b]
         sort = process.cpdist([sorted_words[i] for i in a], [sorted_words[j] for j in b], scorer=fuzz.ratio,
-                              workers=-1, dtype=np.float32)
-        subset = process.cpdist(left, right, scorer=fuzz.token_set_ratio, workers=-1, dtype=np.float32)
+                              workers=threads, dtype=np.float32)
+        subset = process.cpdist(left, right, scorer=fuzz.token_set_ratio, workers=threads, dtype=np.float32)
         a, b = first[lo:lo + chunk], second[lo:lo + chunk]
         score = (sort + subset) / 200.0
         keep = score >= TEXT_SCORE_FLOOR

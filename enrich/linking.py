@@ -18,7 +18,7 @@ membership (and of the links refused), and the text score table to store for the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -32,6 +32,10 @@ from enrich.facts import AdFacts
 from enrich.hubs import Hub, judge
 from enrich.photos import near_pairs, photo_components, photo_table
 from enrich.scoring import IDENTITY, PHOTO, Key, group_keys, identity_keys, template_keys
+
+
+PairScorer = Callable[[list[AdFacts], np.ndarray, np.ndarray, int], TextScores]
+"""(ads, first, second, min_words) -> their score table: `score_text_pairs` or an engine's."""
 
 
 class ScoreTable:
@@ -68,7 +72,7 @@ class LinkResult:
 
 
 def _scores(ads: list[AdFacts], position: dict[str, int], rules: LinkRules, focus: set[str] | None,
-            stored: Iterable[tuple[str, str, float]]) -> tuple[TextScores, dict]:
+            stored: Iterable[tuple[str, str, float]], score_pairs: PairScorer) -> tuple[TextScores, dict]:
     """The text score table of every candidate pair: compared now when it touches a focus ad (all
     of them when `focus` is None), read from the stored table otherwise (absent there: it scored
     below the floor when it was compared)."""
@@ -84,7 +88,7 @@ def _scores(ads: list[AdFacts], position: dict[str, int], rules: LinkRules, focu
         mask[[position[d] for d in focus if d in position]] = True
         fresh = mask[first] | mask[second]
         reused = _lookup(stored, position, n, first[~fresh], second[~fresh])
-    scored = score_text_pairs(ads, first[fresh], second[fresh], rules.text_min_words)
+    scored = score_pairs(ads, first[fresh], second[fresh], rules.text_min_words)
     stats.update(text_pairs_compared=int(fresh.sum()), text_pairs_reused=int((~fresh).sum()))
     return TextScores.concat([scored, reused]), stats
 
@@ -145,9 +149,11 @@ def _joined(parts: list[PairEvidence]) -> PairEvidence:
 
 
 def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | None = None,
-         stored: Iterable[tuple[str, str, float]] = (), previous: dict[str, str | None] | None = None) -> LinkResult:
+         stored: Iterable[tuple[str, str, float]] = (), previous: dict[str, str | None] | None = None,
+         score_pairs: PairScorer = score_text_pairs) -> LinkResult:
     """Clusters of `ads`. `focus`: ads (re-)enriched since the stored table was made (None: score
-    every candidate again); `stored`: that table; `previous`: ad -> its cluster id before."""
+    every candidate again); `stored`: that table; `previous`: ad -> its cluster id before;
+    `score_pairs`: what scores the candidate text pairs (enrich.parallel spreads it over workers)."""
     ads = sorted(ads, key=lambda ad: ad.doc_id)
     n = len(ads)
     position = {ad.doc_id: i for i, ad in enumerate(ads)}
@@ -155,7 +161,7 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
     clock = _Stopwatch()
 
     # Blocking and comparison.
-    table, text_stats = _scores(ads, position, rules, focus, stored)
+    table, text_stats = _scores(ads, position, rules, focus, stored, score_pairs)
     clock.lap("text")
     photo_keys, photo_pairs, photo_stats = _photo_keys(ads, rules)
     clock.lap("photos")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,7 @@ from adwatch.store import Store
 from enrich.comparison import LinkRules
 from enrich.facts import LINK_FIELDS, AdFacts, facts_from_source, stored_text_scores
 from enrich.linking import LinkResult, link
+from enrich.parallel import Engine, Local
 from enrich.profile import ENRICH_VERSION, PROFILE_FIELDS, profile_ad
 from enrich.summary import summarise
 
@@ -59,6 +61,7 @@ class WorkerReport:
     linked_ads: int = 0
     clusters: int = 0
     ads_updated: int = 0
+    clusters_written: int = 0
     clusters_deleted: int = 0
     link_stats: dict = field(default_factory=dict)
 
@@ -79,13 +82,47 @@ def image_bytes(images: object, root: Path) -> dict[str, bytes | None]:
     return out
 
 
+def enrichment(doc_id: str, src: dict, image_root: Path) -> dict:
+    """The fields to write back for one ad: its enrichment, or the error that stopped it."""
+    try:
+        profile = profile_ad(src, image_bytes(src.get("images"), image_root))
+    except Exception as exc:  # one bad ad must not stop the run: recorded on it, counted
+        log.error("could not enrich %s (%s); recorded on the ad", doc_id, type(exc).__name__)
+        return {"enrich": {"status": "error", "version": ENRICH_VERSION, "processed_at": _now(),
+                           "errors": [{"stage": "profile", "reason": f"{type(exc).__name__}: {exc}"[:300]}]}}
+    # Linking is owed until a link write-back clears it, so a run that dies between enriching
+    # and linking leaves work the next run finds.
+    return {**profile.fields, "enrich": {"status": "done", "linked": False, "version": ENRICH_VERSION,
+                                         "processed_at": _now(), "errors": profile.errors}}
+
+
+def enrich_chunk(chunk: tuple[str, list[tuple[str, dict]]]) -> list[dict]:
+    """`enrichment` of a chunk of ads ((image root, [(id, crawled fields)])): what an engine's worker runs."""
+    image_root, ads = chunk
+    return [enrichment(doc_id, src, Path(image_root)) for doc_id, src in ads]
+
+
+def _batches(hits: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for hit in hits:
+        batch.append(hit)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class Worker:
-    def __init__(self, store: Store, image_dir: Path, rules: LinkRules = LinkRules(), batch: int = 500) -> None:
+    def __init__(self, store: Store, image_dir: Path, rules: LinkRules = LinkRules(), batch: int = 500,
+                 engine: Engine | None = None) -> None:
         self.store = store
         self.image_dir = Path(image_dir)
         self.rules = rules
         self.batch = batch
         self.writer = BulkWriter(store.client)
+        # Where enrichment and text comparison run (enrich.parallel); reads and writes stay here.
+        self.engine = engine or Local()
 
     # ------------------------------------------------------------------ enrich
 
@@ -99,37 +136,24 @@ class Worker:
         query = {"match_all": {}} if everything else {"term": {"enrich.status": "pending"}}
         done: set[str] = set()
         errors = 0
-        actions: list[BulkAction] = []
         total = self.store.count(self.store.ads, query)
+        hits = self.store.scan(self.store.ads, query, source=PROFILE_FIELDS, versions=True)
+        root = str(self.image_dir)
         with progress("Enriching", total) as advance:
-            for hit in self.store.scan(self.store.ads, query, source=PROFILE_FIELDS, versions=True):
-                fields = self._profile(hit)
-                errors += bool(fields["enrich"]["errors"])
-                actions.append(update(hit["_index"], hit["_id"], fields, expect=Version.of(hit)))
-                if fields["enrich"]["status"] == "done":
-                    done.add(hit["_id"])
-                if len(actions) >= self.batch:
-                    done -= set(self._write(actions).conflicts)
-                    advance(len(actions))
-                    actions = []
-            done -= set(self._write(actions).conflicts)
-            advance(len(actions))
+            # Each batch is read once and its result written once: a chunk an engine re-ran after a
+            # worker died still comes back (and is written) once.
+            for batch, enriched in self.engine.imap(enrich_chunk, _batches(hits, self.batch),
+                                                    payload=lambda b: (root, [(h["_id"], h["_source"]) for h in b])):
+                actions: list[BulkAction] = []
+                for hit, fields in zip(batch, enriched):
+                    errors += bool(fields["enrich"]["errors"])
+                    actions.append(update(hit["_index"], hit["_id"], fields, expect=Version.of(hit)))
+                    if fields["enrich"]["status"] == "done":
+                        done.add(hit["_id"])
+                done -= set(self._write(actions).conflicts)
+                advance(len(actions))
         self.store.refresh(self.store.ads)
         return done, errors
-
-    def _profile(self, hit: dict) -> dict:
-        """The fields to write back for one ad: its enrichment, or the error that stopped it."""
-        src = hit["_source"]
-        try:
-            profile = profile_ad(src, image_bytes(src.get("images"), self.image_dir))
-        except Exception as exc:  # one bad ad must not stop the run: recorded on it, counted
-            log.error("could not enrich %s (%s); recorded on the ad", hit["_id"], type(exc).__name__)
-            return {"enrich": {"status": "error", "version": ENRICH_VERSION, "processed_at": _now(),
-                               "errors": [{"stage": "profile", "reason": f"{type(exc).__name__}: {exc}"[:300]}]}}
-        # Linking is owed until a link write-back clears it, so a run that dies between enriching
-        # and linking leaves work the next run finds.
-        return {**profile.fields, "enrich": {"status": "done", "linked": False, "version": ENRICH_VERSION,
-                                             "processed_at": _now(), "errors": profile.errors}}
 
     # ------------------------------------------------------------------ link
 
@@ -170,7 +194,8 @@ class Worker:
             return report
         # Owed ads are this run's fresh ones and any an interrupted run enriched but never linked.
         focus = None if (rebuild or everything) else loaded.owed
-        result = link(loaded.facts, self.rules, focus=focus, stored=loaded.stored, previous=loaded.previous)
+        result = link(loaded.facts, self.rules, focus=focus, stored=loaded.stored, previous=loaded.previous,
+                      score_pairs=self.engine.score_pairs)
         report.link_stats = result.stats
         report.clusters = len(result.clusters)
         log.info("linked %d ads into %d clusters in %.1f s", len(loaded.facts), len(result.clusters),
@@ -200,7 +225,7 @@ class Worker:
         self._write(ad_actions)
         lease.check()
         live = {c.cluster_id for c in result.clusters}
-        history = self._cluster_history()
+        history, digests = self._cluster_history()
         # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
         stale = {cid for cid in (*previous.values(), *history) if cid and cid not in live}
         meta = loaded.meta
@@ -217,17 +242,25 @@ class Worker:
                 created += [created_at] if created_at else []
             doc["merged_from"] = sorted(absorbed - {c.cluster_id})
             doc["created_at"] = min(created)
-            cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
+            # A cluster this run left as it was is not rewritten: an incremental run writes the
+            # clusters it touched (and their updated_at says when each last changed).
+            if _summary_digest(doc) != digests.get(c.cluster_id):
+                cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
+        report.clusters_written = len(cluster_actions)
         cluster_actions += [delete(self.store.clusters, cid) for cid in sorted(stale)]
         report.clusters_deleted = len(stale)
         self._write(cluster_actions)
         self._write([update(action.index, action.id, {"enrich": {"linked": True}}) for action in ad_actions])
         self.store.refresh()
 
-    def _cluster_history(self) -> dict[str, tuple[list[str], str | None]]:
-        """cluster id -> (ids it absorbed, when it was created), from the clusters index."""
-        return {h["_id"]: (h["_source"].get("merged_from", []), h["_source"].get("created_at"))
-                for h in self.store.scan(self.store.clusters, source=["merged_from", "created_at"])}
+    def _cluster_history(self) -> tuple[dict[str, tuple[list[str], str | None]], dict[str, str]]:
+        """cluster id -> (ids it absorbed, when it was created), and -> the digest of its document,
+        from the clusters index."""
+        history, digests = {}, {}
+        for h in self.store.scan(self.store.clusters):
+            history[h["_id"]] = (h["_source"].get("merged_from", []), h["_source"].get("created_at"))
+            digests[h["_id"]] = _summary_digest(h["_source"])
+        return history, digests
 
     def _write(self, actions: list[BulkAction]) -> BulkReport:
         if not actions:
@@ -238,6 +271,10 @@ class Worker:
                 log.error("could not write %s: %s", error.id, error.reason)
             raise RuntimeError(f"{outcome.failed} of {len(actions)} writes failed; first: {outcome.errors[0].reason}")
         return outcome
+
+
+def _summary_digest(doc: dict) -> str:
+    return _digest({k: v for k, v in doc.items() if k != "updated_at"})
 
 
 def _digest(links) -> str:

@@ -1,0 +1,181 @@
+"""Where the enrich stage's pure work runs: this process (the default), or Dask distributed workers.
+
+The coordinator (one `adwatch enrich`, holding the enrich lease) keeps every read and write of the
+index; an engine only computes. Enrichment goes out as chunks of pending ads (id + crawled fields;
+workers read image files from the shared content-addressed image directory, crawler/imagestore.py),
+text comparison as chunks of candidate pairs with the templates they need. Chunks are cut by the
+coordinator, each submitted once and its result taken once, in submission order: no ad is enriched
+twice or skipped, and the score table is the single-process one element for element, so the
+partition is identical whatever the number of workers. A worker that dies mid-chunk has the chunk
+re-run elsewhere by the scheduler (Dask reschedules the tasks of a lost worker).
+
+Dask was chosen over RQ on Redis by measurement (bench/enrich_workers.py, README): results travel
+straight between processes instead of through Redis, and workers stay warm between chunks.
+
+    with engine_for(workers=2) as engine:          # a local cluster of 2 worker processes
+        Worker(store, images, engine=engine).run()
+    with engine_for(scheduler="tcp://host:8786") as engine:   # workers started with `dask worker`
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Protocol, TypeVar
+
+import numpy as np
+
+from adwatch.errors import UserError
+from enrich.comparison import TextScores, score_templates, score_text_pairs
+from enrich.facts import AdFacts
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PAIRS_PER_CHUNK = 200_000
+"""Candidate pairs per comparison chunk: ~4 s of RapidFuzz on one core, a few MB to ship."""
+
+
+def _same(item):
+    return item
+
+
+class Engine(Protocol):
+    workers: int
+
+    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
+        """(item, func(payload(item))) for every item, in the items' order."""
+
+    def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
+                    min_words: int) -> TextScores:
+        """`enrich.comparison.score_text_pairs`, spread over the engine's workers."""
+
+
+class Local:
+    """This process: what `adwatch enrich` does without `--workers` (no engine needed)."""
+
+    workers = 1
+
+    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
+        for item in items:
+            yield item, func(payload(item))
+
+    def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
+                    min_words: int) -> TextScores:
+        return score_text_pairs(ads, first, second, min_words)
+
+    def __enter__(self) -> "Local":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def compare_chunk(chunk: tuple[list[str], np.ndarray, np.ndarray, int]) -> TextScores:
+    """Score one chunk of pairs (indices into the chunk's templates), on one core."""
+    templates, first, second, min_words = chunk
+    return score_templates(templates, first, second, min_words, threads=1)
+
+
+def pair_chunks(ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray, min_words: int,
+                size: int = PAIRS_PER_CHUNK) -> Iterator[tuple[np.ndarray, tuple]]:
+    """Consecutive slices of the candidate pairs, each with only the templates it compares:
+    (the ads' indices, (templates, local first, local second, min_words))."""
+    for lo in range(0, len(first), size):
+        a, b = first[lo:lo + size], second[lo:lo + size]
+        members = np.unique(np.r_[a, b])
+        local_a, local_b = np.searchsorted(members, a), np.searchsorted(members, b)
+        yield members, ([ads[i].template for i in members.tolist()], local_a, local_b, min_words)
+
+
+class Pending(Protocol):
+    def result(self) -> object:
+        """The task's result, once it is done (blocks until then)."""
+
+
+class Chunked:
+    """An engine that runs tasks elsewhere. `imap` keeps at most `window` tasks per worker in
+    flight (the coordinator's memory stays bounded whatever the size of the run) and takes their
+    results in submission order. Text comparison goes out as consecutive chunks of the candidate
+    pairs, concatenated in their order: the score table is `score_text_pairs`' own, element for element."""
+
+    workers = 1
+    window = 3
+
+    def submit(self, func: Callable, payload: object) -> Pending:
+        raise NotImplementedError
+
+    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
+        in_flight: deque = deque()
+        for item in items:
+            in_flight.append((item, self.submit(func, payload(item))))
+            if len(in_flight) >= self.window * self.workers:
+                item, task = in_flight.popleft()
+                yield item, task.result()
+        while in_flight:
+            item, task = in_flight.popleft()
+            yield item, task.result()
+
+    def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
+                    min_words: int) -> TextScores:
+        parts = [TextScores(members[s.first], members[s.second], s.score)
+                 for (members, _), s in self.imap(compare_chunk, pair_chunks(ads, first, second, min_words),
+                                                  payload=lambda chunk: chunk[1])]
+        return TextScores.concat(parts)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Distributed(Chunked):
+    """Dask distributed: a local cluster of `workers` processes (one thread each), or the workers
+    of the scheduler at `scheduler`. A task whose worker died is re-run on another by the scheduler."""
+
+    def __init__(self, workers: int = 0, scheduler: str | None = None, window: int = 3) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise UserError("--workers/--scheduler need Dask distributed: install the project's requirements.lock.") from exc
+        self._cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except OSError as exc:
+                raise UserError(f"Dask scheduler {scheduler}: cannot connect ({exc}); start it with `dask scheduler` "
+                                "and workers with `dask worker ADDRESS --nthreads 1`, or use --workers N.") from exc
+        else:
+            # Processes, not threads: enrichment is pure Python (the GIL would serialise threads).
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, worker_dashboard_address=None,
+                                         host="127.0.0.1", memory_limit=0)
+            self.client = Client(self._cluster)
+        self.workers = max(1, len(self.client.scheduler_info()["workers"]))
+        self.window = window
+        log.info("enrichment engine: Dask with %d workers", self.workers)
+
+    def submit(self, func: Callable, payload: object) -> Pending:
+        # pure=False: two equal chunks are still two tasks (a key must never be shared).
+        return self.client.submit(func, payload, pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def engine_for(workers: int = 0, scheduler: str | None = None) -> Local | Distributed:
+    """The engine the command line asked for: this process unless `workers` > 1 or a scheduler is given."""
+    if workers < 1 and not scheduler:
+        raise UserError(f"--workers must be 1 or more, got {workers}.")
+    if scheduler or workers > 1:
+        return Distributed(workers=workers, scheduler=scheduler)
+    return Local()
