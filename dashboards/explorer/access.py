@@ -21,7 +21,7 @@ from elasticsearch import AuthenticationException
 
 from adwatch.config import Settings
 from adwatch.errors import UserError
-from adwatch.store import Store, StoreUnavailable, connect, resolve_url
+from adwatch.store import Store, StoreUnavailable, connect, resolve_urls
 
 IDLE_S = 3600.0
 PAGE_RETRY_S = 15.0
@@ -74,7 +74,7 @@ class Access:
         # Pages must not hang for a command's whole retry bound; the operator's own credentials are never used.
         self.settings = replace(settings, es_retry_s=min(settings.es_retry_s, PAGE_RETRY_S), es_api_key="",
                                 es_username="", es_password="")
-        self.url = resolve_url(self.settings)
+        self.url = ",".join(resolve_urls(self.settings))  # every node: a client fails over among them
         self.prefix = settings.index_prefix
         self.idle_s = idle_s
         self._sessions: dict[str, Analyst] = {}
