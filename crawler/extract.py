@@ -29,6 +29,7 @@ from crawler.sites import Rule, SiteDefinition
 from crawler.structured import AUTO_PATHS, Structured, read_structured, text_of
 
 LIST_FIELDS = frozenset({"images"})
+_EXPONENT = re.compile(r"\d[eE][+-]?\d")  # a mantissa and an exponent: 1e400, 2.5E-3
 
 
 @dataclass
@@ -118,6 +119,10 @@ class Extractor:
         if not cleaned:
             return None
         found.sources[name] = rule.source
+        if name not in LIST_FIELDS and len(set(cleaned)) > 1:
+            # Two different titles or prices on one page: the rule is aimed too wide (or the page
+            # carries another ad). The first is kept, and the ad says so instead of hiding it.
+            found.problems[name] = f"{rule.source} matched {len(set(cleaned))} different values; the first was kept"
         value = cleaned if name in LIST_FIELDS else cleaned[0]
         found.raw[name] = value
         return value
@@ -146,7 +151,10 @@ class Extractor:
 
         price_text = texts.get("price")
         money_currency = None
-        if price_text:
+        if price_text and _EXPONENT.search(price_text):
+            # "1e400 EUR": price-parser reads the mantissa alone (1 EUR); no marketplace writes prices so.
+            found.problems["price"] = "a number in exponent notation, not read as a price"
+        elif price_text:
             if found.sources.get("price") in ("data", "auto"):
                 ad.price = parse_amount(price_text, where)
                 money_currency = currency_code(price_text, where)

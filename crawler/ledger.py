@@ -36,6 +36,9 @@ class KnownAd:
     run_id: str | None
     images: dict[str, dict] = field(default_factory=dict)  # url -> stored image fields
     version: Version | None = None  # as read: an edit is counted only on top of this very document
+    # A photo that failed for a reason that may pass (the store full, a download cut off, a server
+    # error): the ad is fetched again even when its listing entry is unchanged, to fill it in.
+    photos_owed: bool = False
 
     @classmethod
     def of(cls, hit: dict) -> "KnownAd":
@@ -45,8 +48,12 @@ class KnownAd:
         return cls(doc_id=hit["_id"], index=hit["_index"], url=src.get("url", ""),
                    content_hash=src.get("content_hash"), listing_key=crawl.get("listing_key"),
                    status=src.get("status", "active"), first_seen=src["first_seen"], edits=src.get("edits", 0),
-                   run_id=crawl.get("run_id"), images={i["url"]: i for i in src.get("images", []) if i.get("sha256")},
-                   version=Version.of(hit))
+                   run_id=crawl.get("run_id"),
+                   # Reused as stored; a photo that failed for a passing reason is downloaded again.
+                   images={i["url"]: i for i in src.get("images", [])
+                           if i.get("sha256") and not _passing(i.get("error"))},
+                   version=Version.of(hit),
+                   photos_owed=any(_passing(i.get("error")) for i in src.get("images", [])))
 
 
 class Ledger:
@@ -85,6 +92,11 @@ def record_seen(ad: CrawledAd, known: KnownAd | None, clock: RunClock, partition
         once = {"first_seen": clock.now, "edits": 0, "crawl": {"first_run": clock.run_id}}
         return "new", upsert(partition, ad.doc_id, doc, on_insert=once)
     if known.content_hash == digest and known.status == "active":
+        if known.photos_owed:
+            # Not an edit (the reader sees the same ad), but photos that failed last time may be
+            # filled now: they are written, and the ad is enriched again for them.
+            photos = {"images": ad.as_fields().get("images", []), "enrich": {"status": "pending"}}
+            return "unchanged", upsert(known.index, ad.doc_id, {**base, **photos, "crawl": _clean(crawl)})
         return "unchanged", upsert(known.index, ad.doc_id, {**base, "crawl": _clean(crawl)})
     # A changed (or reappeared) ad is re-enriched: its text, images or contacts may differ now.
     crawl["changed_run"] = clock.run_id
@@ -113,3 +125,11 @@ def record_removed(known: KnownAd, clock: RunClock, http_status: int, reason: st
 
 def _clean(mapping: dict) -> dict:
     return {k: v for k, v in mapping.items() if v is not None}
+
+
+# Image errors worth another try; the others (corrupt, not an image, too large, 404) come back alike.
+_PASSING_IMAGE_ERRORS = ("store", "download", "http_5", "http_429")
+
+
+def _passing(error: str | None) -> bool:
+    return bool(error) and error.startswith(_PASSING_IMAGE_ERRORS)

@@ -24,7 +24,7 @@ from adwatch.bulk import BulkWriter, replace
 from adwatch.errors import EngineUnavailable
 from adwatch.files import write_atomically
 from adwatch.lease import Lease
-from adwatch.retry import policy_of
+from adwatch.retry import call, policy_of
 from adwatch.store import Store
 
 from crawler.ledger import Ledger, RunClock
@@ -131,8 +131,9 @@ class CrawlRun:
     def open(self) -> None:
         """Record the run as running (or running again, after a resume)."""
         # Alerts raised on an earlier attempt (too long, killed) stay on the document a resume rewrites.
-        found = self.store.client.options(ignore_status=404).get(index=self.store.runs, id=self.job.run_id,
-                                                                  source_includes=["alerts"])
+        found = call(self.store.client, f"reading run {self.job.run_id}",
+                     lambda c: c.options(ignore_status=404).get(index=self.store.runs, id=self.job.run_id,
+                                                                source_includes=["alerts"]))
         alerts = (found.body.get("_source") or {}).get("alerts")
         self.kept = {"alerts": alerts} if alerts else {}
         self._write({"run_id": self.job.run_id, "site": self.site, "trigger": self.job.trigger,
@@ -163,7 +164,8 @@ class CrawlRun:
         return doc
 
     def _close(self, stats: dict, reason: str) -> dict:
-        self.store.client.indices.refresh(index=self.store.ads)
+        # Through the retry layer: a node restarting as a crawl ends is waited for, not a run left `running`.
+        self.store.refresh(self.store.ads)
         items = {
             "new": self._count("crawl.first_run"),
             "changed": self._count("crawl.changed_run"),
@@ -200,7 +202,7 @@ class CrawlRun:
 
     def _count(self, field: str) -> int:
         query = {"bool": {"filter": [{"term": {"site": self.site}}, {"term": {field: self.job.run_id}}]}}
-        return self.store.client.count(index=self.store.ads, query=query)["count"]
+        return self.store.count(self.store.ads, query)
 
     def _write(self, doc: dict, refresh: str | None = "true", retry_s: float | None = None) -> None:
         writer = BulkWriter(self.store.client, refresh=refresh, retry_s=retry_s)

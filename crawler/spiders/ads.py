@@ -213,7 +213,8 @@ class AdsSpider(scrapy.Spider):
                     continue  # already met on another listing page of this run
                 if known.run_id == self.run.job.run_id:
                     continue  # handled before this run was interrupted
-                if key and key == known.listing_key and known.status == "active" and not self.full_recrawl:
+                if key and key == known.listing_key and known.status == "active" and not self.full_recrawl \
+                        and not known.photos_owed:
                     yield ListedUnchanged(known)
                     continue
             meta = {"listing_key": key, "known_id": known.doc_id if known else None}
@@ -262,6 +263,9 @@ class AdsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"adwatch/fields/{name}_unclean")
         ad = found.ad
         ad.notes.extend(f"{name}: {problem}" for name, problem in found.problems.items())
+        if _has_undecodable_bytes(response):
+            self.crawler.stats.inc_value("adwatch/fields/page_undecodable")
+            ad.notes.append(f"page: bytes that are not {response.encoding} were replaced (U+FFFD)")
         ad.listing_key, ad.http_status = response.meta.get("listing_key"), response.status
         yield ad
 
@@ -279,3 +283,17 @@ class AdsSpider(scrapy.Spider):
         if removal.soft_404 and response.meta.get("unlisted") and found.looks_empty:
             return "soft_404"
         return None
+
+
+def _has_undecodable_bytes(response) -> bool:
+    """True when the page's bytes do not decode in its own encoding (Scrapy replaced them quietly).
+
+    Only pages whose text holds a replacement character are decoded again, strictly: one written
+    U+FFFD on purpose is not a fault."""
+    if "\ufffd" not in response.text:
+        return False
+    try:
+        response.body.decode(response.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return True
+    return False

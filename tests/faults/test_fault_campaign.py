@@ -14,15 +14,6 @@ import pytest
 from campaign import Campaign, Figures, NoMount, Plan
 from fuzz_site import CASES
 
-RELIAB_CRAWL_INTERRUPTED = ("crawler catching EngineUnavailable -> run `interrupted` (reliab-crawl): the run's "
-                            "closing refresh and counts (crawler/runs.py CrawlRun.close) bypass the retry layer, so a "
-                            "node restart as a crawl ends leaves its run `running` while the crawl exits 0")
-CRAWLER_FINDINGS = {
-    "invalid_utf8": "crawler: bytes that are not UTF-8 are replaced silently, with no note on the ad",
-    "price_1e400": "crawler/fields.py parse_price: price-parser reads '1e400 EUR' as 1 EUR, stored silently",
-    "matched_twice": "crawler/sites.py Pick.first: a selector matching twice takes the first, with no note",
-}
-
 
 @pytest.fixture(scope="module")
 def campaign(es_node):
@@ -43,7 +34,6 @@ def test_engine_killed_during_a_crawl_enrichment_and_link_write_loses_and_corrup
     assert not [d for d in figures.details if "no restart under it" in d], figures.details
 
 
-@pytest.mark.xfail(strict=False, reason=RELIAB_CRAWL_INTERRUPTED)
 def test_a_crawl_under_a_node_restart_reports_its_run_as_it_ended(campaign):
     assert campaign.result("engine").misreported_runs == 0, campaign.result("engine").details
 
@@ -63,10 +53,6 @@ def test_marketplace_outage_bursts_lose_nothing_and_their_failed_requests_are_co
     assert figures.by_kind["broken connections"][1] > 0, figures.details
 
 
-@pytest.mark.xfail(strict=False, reason="crawler/pipelines.py ImagePipeline._download: ImageStore.put's OSError "
-                   "(ENOSPC) is not caught, so the whole ad is dropped (item error) and ads sharing the photo get "
-                   "'download: interrupted'; and an ad whose image failed is never fetched again while its listing "
-                   "is unchanged (ListedUnchanged), so a run with room does not fill it")
 def test_a_full_image_store_keeps_the_ads_records_the_images_and_the_next_run_fills_them(campaign):
     try:
         figures = campaign.result("disk")
@@ -76,12 +62,7 @@ def test_a_full_image_store_keeps_the_ads_records_the_images_and_the_next_run_fi
     assert_lossless(figures)
 
 
-def _fuzz_case(name: str):
-    reason = CRAWLER_FINDINGS.get(name)
-    return pytest.param(name, marks=pytest.mark.xfail(strict=False, reason=reason)) if reason else name
-
-
-@pytest.mark.parametrize("case", [_fuzz_case(c.name) for c in CASES])
+@pytest.mark.parametrize("case", [c.name for c in CASES])
 def test_every_fuzzed_page_and_image_is_stored_or_counted_as_its_case_expects(campaign, case):
     served, handled = campaign.result("fuzz").by_case[case]
     assert served > 0 and handled == served
@@ -92,6 +73,5 @@ def test_every_fuzzed_ad_stored_is_enriched_or_in_error_with_a_reason(campaign):
     assert figures.inconsistencies == 0 and figures.duplicates == 0, figures.details
 
 
-@pytest.mark.xfail(strict=False, reason="log privacy (reliab-crawl): an invalid item's raw ad_id is logged")
 def test_a_fuzzed_crawls_log_carries_no_ad_text(campaign):
     assert campaign.result("fuzz").log_leaks == 0
