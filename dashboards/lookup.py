@@ -93,14 +93,19 @@ def read_photo(path: Path) -> ImageKey:
     except OSError as exc:
         raise UserError(f"--image {path}: cannot read the file ({exc.strerror or exc}); give the path of a "
                         "readable photo.") from exc
+    return photo_key(data, f"--image {path}")
+
+
+def photo_key(data: bytes, named: str) -> ImageKey:
+    """A photo's hashes from its bytes; UserError starting with `named` (how the user gave it) if unusable."""
     hashes = image_hashes(data)
     if isinstance(hashes, ImageError):
         # "not-an-image" details only name Pillow's in-memory buffer; the reason says it all.
         problem = hashes.reason if hashes.reason == "not-an-image" else f"{hashes.reason}: {hashes.detail}"
-        raise UserError(f"--image {path}: not a usable image ({problem}); give a JPEG, PNG, WebP, GIF, BMP or "
+        raise UserError(f"{named}: not a usable image ({problem}); give a JPEG, PNG, WebP, GIF, BMP or "
                         "TIFF photo.")
     if hashes.low_detail:
-        raise UserError(f"--image {path}: the picture is almost uniform (blank or one colour); such pictures all "
+        raise UserError(f"{named}: the picture is almost uniform (blank or one colour); such pictures all "
                         "hash alike and are never stored as evidence, so there is nothing to compare it with.")
     return ImageKey(hashes.phash, hashes.dhash, hashes.phash_flip, hashes.dhash_flip)
 

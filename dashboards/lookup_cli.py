@@ -100,7 +100,7 @@ def _search(args: argparse.Namespace) -> int:
     request = SearchRequest(args.query, tuple(readings), emails, handles, photo, args.cluster, args.site, args.limit)
     result = search_ads(store, request)
     if args.phone:
-        out.print(_phone_note(args.phone, readings, {w for m in result.matches for w in m.why}), highlight=False)
+        out.print(phone_note(args.phone, readings, {w for m in result.matches for w in m.why}), highlight=False)
     if not result.total:
         out.print("No ad matches.")
         return 1
@@ -110,7 +110,7 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _phone_note(typed: str, readings: dict[str, str], reasons: set[str]) -> str:
+def phone_note(typed: str, readings: dict[str, str], reasons: set[str]) -> str:
     def named(key: str) -> str:
         return f"{key} ({readings[key]})" if readings[key] else key
 

@@ -7,7 +7,6 @@ messages name command-line flags; here they name the form's fields instead.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +14,8 @@ from pathlib import Path
 from adwatch.errors import UserError
 from adwatch.store import Store
 from dashboards.lookup import (AdMatch, SearchRequest, check_country, email_keys, handle_keys, read_phone,
-                               read_photo, search_ads)
-from dashboards.lookup_cli import _phone_note as _terminal_phone_note
+                               photo_key, read_photo, search_ads)
+from dashboards.lookup_cli import phone_note as _terminal_phone_note
 
 LIMIT = 200  # ads listed per search; the page says how many matched in all
 FIELDS = ("q", "phone", "country", "email", "handle", "site")
@@ -51,13 +50,10 @@ def _field(label: str, flag: str, read):
 
 def read_upload(data: bytes, filename: str):
     """An uploaded photo's hashes, through the same reader as `adwatch search --image`."""
-    with tempfile.NamedTemporaryFile(prefix="adwatch-explorer-", suffix=Path(filename or "photo").suffix) as tmp:
-        tmp.write(data)
-        tmp.flush()
-        try:
-            return read_photo(Path(tmp.name))
-        except UserError as exc:
-            raise FormError(str(exc).replace(f"--image {tmp.name}", f"Photo {filename or '(uploaded)'!r}", 1)) from exc
+    try:
+        return photo_key(data, f"Photo {filename or '(uploaded)'!r}")
+    except UserError as exc:
+        raise FormError(str(exc)) from exc
 
 
 def read_stored_photo(path: Path, sha256: str):
