@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from enrich.arrays import distinct
 from enrich.facts import AdFacts
 
 
@@ -41,8 +42,8 @@ def text_pairs(ads: Sequence[AdFacts], max_key_ads: int, per_ad: int = 0, flush_
     owners = np.repeat(np.arange(n, dtype=np.int64), lengths)
     order = np.lexsort((owners, codes))
     codes, owners = codes[order], owners[order]
-    distinct = np.r_[True, (codes[1:] != codes[:-1]) | (owners[1:] != owners[:-1])]
-    codes, owners = codes[distinct], owners[distinct]
+    first_of_owner = np.r_[True, (codes[1:] != codes[:-1]) | (owners[1:] != owners[:-1])]
+    codes, owners = codes[first_of_owner], owners[first_of_owner]
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     sizes = np.diff(np.r_[starts, len(codes)])
     skipped = int((sizes > max_key_ads).sum())
@@ -60,10 +61,10 @@ def text_pairs(ads: Sequence[AdFacts], max_key_ads: int, per_ad: int = 0, flush_
             pending.append(a * n + b)
             pending_size += len(a)
             if pending_size >= flush_at:
-                merged = np.union1d(merged, np.concatenate(pending))
+                merged = distinct(np.concatenate([merged, *pending]))
                 pending, pending_size = [], 0
     if pending:
-        merged = np.union1d(merged, np.concatenate(pending))
+        merged = distinct(np.concatenate([merged, *pending]))
     first, second = merged // n, merged % n
     if per_ad and len(first):
         first, second = _closest(ads, first, second, per_ad)

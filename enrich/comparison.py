@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from enrich.arrays import distinct
 from enrich.facts import AdFacts, ImageKey
 from enrich.images import hamming
 
@@ -120,7 +121,7 @@ def score_templates(templates: list[str], first: np.ndarray, second: np.ndarray,
     words = np.fromiter((len(t.split()) for t in templates), dtype=np.int64, count=len(templates))
     long_enough = (words[first] >= min_words) & (words[second] >= min_words)
     first, second = first[long_enough], second[long_enough]
-    sorted_words = {i: " ".join(sorted(templates[i].split())) for i in np.unique(np.r_[first, second]).tolist()}
+    sorted_words = {i: " ".join(sorted(templates[i].split())) for i in distinct(np.r_[first, second]).tolist()}
     kept: list[TextScores] = []
     for lo in range(0, len(first), chunk):
         a, b = first[lo:lo + chunk].tolist(), second[lo:lo + chunk].tolist()

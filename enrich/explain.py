@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from enrich.arrays import distinct
 from enrich.bridges import Bridge
 from enrich.comparison import text_detail
 from enrich.facts import AdFacts
@@ -132,7 +133,7 @@ class Explanations(Mapping):
         lo, hi = self.pair_starts[members], self.pair_starts[members + 1]
         lengths = hi - lo
         rows = self.pair_of[np.repeat(lo - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())]
-        rows = np.unique(rows)
+        rows = distinct(rows)
         self._mask[members] = True
         try:
             inside = self._mask[p.a[rows]] & self._mask[p.b[rows]]

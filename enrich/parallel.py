@@ -27,6 +27,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from adwatch.errors import UserError
+from enrich.arrays import distinct
 from enrich.comparison import TextScores, score_templates, score_text_pairs
 from enrich.facts import AdFacts
 
@@ -86,7 +87,7 @@ def pair_chunks(ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray, m
     (the ads' indices, (templates, local first, local second, min_words))."""
     for lo in range(0, len(first), size):
         a, b = first[lo:lo + size], second[lo:lo + size]
-        members = np.unique(np.r_[a, b])
+        members = distinct(np.r_[a, b])
         local_a, local_b = np.searchsorted(members, a), np.searchsorted(members, b)
         yield members, ([ads[i].template for i in members.tolist()], local_a, local_b, min_words)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from enrich.arrays import distinct
 from enrich.comparison import TextScores
 from enrich.facts import AdFacts
 
@@ -62,7 +63,7 @@ def group_keys(kind: str, labels: np.ndarray, owners: np.ndarray, name_of) -> di
     keys = {}
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         rows = order[lo:hi]
-        members = np.unique(owners[rows])
+        members = distinct(owners[rows])
         if len(members) >= 2:
             keys[int(labels[rows[0]])] = Key(name_of(int(rows[0])), kind, members)
     return keys
@@ -80,7 +81,7 @@ def template_keys(ads: Sequence[AdFacts], edges: TextScores) -> tuple[list[Key],
         return [], key_of
     graph = coo_matrix((np.ones(len(edges)), (edges.first, edges.second)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    touched = np.unique(np.r_[edges.first, edges.second])
+    touched = distinct(np.r_[edges.first, edges.second])
     by_label = group_keys(TEMPLATE, labels[touched], touched, lambda row: f"template:{ads[touched[row]].doc_id}")
     keys = []
     for label, key in by_label.items():
