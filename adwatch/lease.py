@@ -12,6 +12,13 @@ that is no longer running (same boot and pid namespace, its pid gone or reused) 
 once, so a crashed `adwatch enrich` does not make the next one wait. Expiry compares wall clocks:
 hosts sharing a cluster need synchronised clocks (NTP), which Elasticsearch itself expects.
 
+A shared lease is held by one job that runs as several processes (a crawl on a shared frontier,
+crawler/frontier.py): its holder is the job's own id (`shared_by="run:<run id>"`), so every process
+of the job takes it by that id, any of them renews it (a renewal that meets another member's
+renewal re-reads and goes on), a member that leaves early stops renewing (`leave`), and the last
+one gives it back (`release`). A process of another job is refused while any member renews, and
+takes it over only once it expired: one member's death says nothing about the others.
+
     with Lease(store, ENRICH_LEASE, "adwatch enrich") as lease:
         ...
         lease.check()   # before each write phase: raises LeaseLost when another process took over
@@ -93,17 +100,28 @@ def known_dead(identity: dict) -> bool:
     return _start_ticks(int(identity.get("pid", 0))) != identity.get("start")
 
 
+SHARED_PREFIX = "run:"
+
+
+def _shared(holder: object) -> bool:
+    return isinstance(holder, str) and holder.startswith(SHARED_PREFIX)
+
+
 class Lease:
-    """One named lease in one deployment, held by this process while `acquire`d."""
+    """One named lease in one deployment, held by this process while `acquire`d (with `shared_by`:
+    held with the other processes of one job)."""
 
     def __init__(self, store: Store, name: str, purpose: str, ttl_s: float = DEFAULT_TTL_S,
-                 renew_every_s: float | None = None, index: str | None = None) -> None:
+                 renew_every_s: float | None = None, index: str | None = None, shared_by: str | None = None) -> None:
+        if shared_by is not None and not _shared(shared_by):
+            raise ValueError(f"a shared lease's holder starts with {SHARED_PREFIX!r}, got {shared_by!r}")
         self.store = store
         self.index = index or store.leases  # crawls keep theirs apart (Store.crawl_leases): another role writes them
         self.name = name
         self.purpose = purpose
         self.ttl_s = ttl_s
         self.renew_every_s = renew_every_s or ttl_s / 4
+        self.shared_by = shared_by
         self.holder_id = ""
         self._acquired_at = ""
         self.version: Version | None = None
@@ -116,7 +134,7 @@ class Lease:
 
     def acquire(self) -> "Lease":
         """Take the lease (or raise LeaseHeld naming its live holder); renew it in the background."""
-        self.holder_id = uuid.uuid4().hex
+        self.holder_id = self.shared_by or uuid.uuid4().hex
         for _ in range(5):  # a holder releasing while we look is the only reason to go round again
             doc = self._document(acquired_at=_now())
             try:
@@ -131,8 +149,12 @@ class Lease:
             if current is None:
                 continue
             source, version = current
-            if source.get("holder") == self.holder_id:  # our own create, answered late and retried
-                return self._taken({"_seq_no": version.seq_no, "_primary_term": version.primary_term}, source)
+            if source.get("holder") == self.holder_id:  # our own create answered late, or our job's lease
+                self._acquired_at = source.get("acquired_at", "")
+                self._taken({"_seq_no": version.seq_no, "_primary_term": version.primary_term}, source)
+                if self.shared_by:
+                    self.renew()  # joined: its expiry is ours to push now, not after a heartbeat
+                return self
             if not self._takeable(source):
                 raise self._held(source)
             doc = self._document(acquired_at=_now())
@@ -150,8 +172,16 @@ class Lease:
         current = self._current()
         raise self._held(current[0] if current else {})
 
+    def leave(self) -> None:
+        """Stop renewing without giving the lease back: the other processes of a shared job keep it."""
+        self._stop.set()
+        if self._thread and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        with self._lock:
+            self.version = None
+
     def release(self) -> None:
-        """Give the lease back (only if still ours) and stop renewing."""
+        """Give the lease back (only if still ours: a shared one, if still our job's) and stop renewing."""
         self._stop.set()
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
@@ -159,6 +189,13 @@ class Lease:
             if self.version is None or self.lost:
                 return
             version, self.version = self.version, None
+            if self.shared_by:
+                # Other members renewed since we last did: give back the version that is there, if ours.
+                current = self._current()
+                if current is None or current[0].get("holder") != self.holder_id:
+                    log.warning("the %s lease was no longer ours when released", self.name)
+                    return
+                version = current[1]
             try:
                 call(self.store.client, f"releasing the {self.name} lease",
                      lambda c: c.delete(index=self.index, id=self.name, if_seq_no=version.seq_no,
@@ -182,21 +219,28 @@ class Lease:
             self.check()
             if self.version is None:
                 raise LeaseLost(f"the {self.name} lease is not held by this process")
-            version = self.version
             doc = self._document(acquired_at=None)
-            try:
-                resp = call(self.store.client, f"renewing the {self.name} lease",
-                            lambda c: c.index(index=self.index, id=self.name, document=doc,
-                                              if_seq_no=version.seq_no, if_primary_term=version.primary_term,
-                                              require_alias=True))
-            except (ConflictError, NotFoundError) as exc:
-                current = self._current()
-                who = f"{current[0].get('host')}:{current[0].get('pid')}" if current else "nobody (it was deleted)"
-                self.lost = (f"the {self.name} lease expired and was taken over by {who}; this process "
-                             f"({self.purpose}) must stop without writing more")
-                self.version = None
-                raise LeaseLost(self.lost) from exc
-            self.version = Version(resp["_seq_no"], resp["_primary_term"])
+            version = self.version
+            # A shared lease's version moves with every member's renewal: re-read and renew on top,
+            # as long as the lease is still our job's.
+            for _ in range(5):
+                try:
+                    resp = call(self.store.client, f"renewing the {self.name} lease",
+                                lambda c: c.index(index=self.index, id=self.name, document=doc,
+                                                  if_seq_no=version.seq_no, if_primary_term=version.primary_term,
+                                                  require_alias=True))
+                    self.version = Version(resp["_seq_no"], resp["_primary_term"])
+                    return
+                except (ConflictError, NotFoundError):
+                    current = self._current()
+                    if not (self.shared_by and current and current[0].get("holder") == self.holder_id):
+                        break
+                    version = current[1]
+            who = f"{current[0].get('host')}:{current[0].get('pid')}" if current else "nobody (it was deleted)"
+            self.lost = (f"the {self.name} lease expired and was taken over by {who}; this process "
+                         f"({self.purpose}) must stop without writing more")
+            self.version = None
+            raise LeaseLost(self.lost)
 
     def check(self) -> None:
         """Raise LeaseLost if another process took the lease over; call before each write phase."""
@@ -229,7 +273,8 @@ class Lease:
             expires = datetime.fromisoformat(source["expires_at"])
         except (KeyError, TypeError, ValueError):
             return True  # not a lease document we understand: nothing to respect
-        return expires <= _now() or known_dead(source.get("process") or {})
+        # A shared lease's `process` is its last renewer only: the others may still be at work.
+        return expires <= _now() or (not _shared(source.get("holder")) and known_dead(source.get("process") or {}))
 
     def _document(self, acquired_at: datetime | None) -> dict:
         now = _now()

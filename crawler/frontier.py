@@ -7,6 +7,10 @@ scrapy-redis gives the shared request queue and duplicate filter. What a crawl r
 - One run. The first process creates the run (its id, start, trigger, recrawl mode) in Redis;
   the others join it, so every ad they write carries the same run id and the run document counts
   new / changed / removed from the index exactly as for one process.
+- One crawl of the site at a time. The processes hold the site's lease together (a shared lease,
+  adwatch/lease.py, held by `run:<run id>`): a plain crawl, or another shared run, is refused on
+  any machine while one of them renews it; a process that leaves early stops renewing, the last
+  one gives it back with the run document.
 - Nothing lost when a process dies. scrapy-redis pops destructively, so here a pop moves the request
   into the process's own in-flight hash in one Lua script (the reliable-queue pattern). A request
   leaves that hash only once Scrapy has finished with it (its response parsed, its new requests

@@ -84,22 +84,22 @@ def save_job(job_dir: Path, job: JobState) -> None:
 class CrawlRun:
     """Binds a site crawl to its job directory, the ledger and the runs index."""
 
-    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual", lease: bool = True,
+    def __init__(self, store: Store, site: str, job_dir: Path, trigger: str = "manual",
                  job: JobState | None = None) -> None:
         self.store = store
         self.site = site
         self.job_dir = Path(job_dir)
-        self.lease = site_lease(store, site)
         # A shared crawl (crawler/frontier.py) brings its run from Redis; the job directory holds none.
+        # Its processes hold the site's lease together, by the run's id.
         self.owns_job_file = job is None
-        if lease:
-            self.lease.acquire()  # LeaseHeld names the live crawl; nothing is touched before
+        self.lease = site_lease(store, site, shared_by=None if job is None else f"run:{job.run_id}")
+        self.lease.acquire()  # LeaseHeld names the live crawl; nothing is touched before
         try:
             self.job = job or self._load_or_create(trigger)
             self.clock = RunClock(self.job.run_id, _now())
             self.ledger = Ledger.load(store, site)
         except BaseException:
-            self.lease.release()
+            self.leave()
             raise
         self.kept: dict = {}  # fields of an earlier attempt's document that the next write keeps
         self.interruption: str = ""  # set once, by the first write that met a gone cluster or a lost lease
@@ -138,6 +138,10 @@ class CrawlRun:
         self.kept = {"alerts": alerts} if alerts else {}
         self._write({"run_id": self.job.run_id, "site": self.site, "trigger": self.job.trigger,
                      "started": self.job.started, "status": "running", **self.kept}, refresh=None)
+
+    def leave(self) -> None:
+        """This process stops taking part: the lease goes back, unless other processes share it."""
+        self.lease.leave() if self.lease.shared_by else self.lease.release()
 
     def close(self, stats: dict, reason: str) -> dict:
         """Count outcomes from the index, write the final run document, retire the job file, give the lease back."""
@@ -211,6 +215,7 @@ class CrawlRun:
             raise RuntimeError(f"could not record run {self.job.run_id}: {report.errors[0].reason}")
 
 
-def site_lease(store: Store, site: str) -> Lease:
-    """The lease a crawl of `site` holds: one crawl of a site at a time, across machines."""
-    return Lease(store, f"crawl:{site}", f"adwatch crawl {site}", index=store.crawl_leases)
+def site_lease(store: Store, site: str, shared_by: str | None = None) -> Lease:
+    """The lease a crawl of `site` holds: one crawl of a site at a time, across machines (`shared_by`:
+    the processes of one shared run hold it together)."""
+    return Lease(store, f"crawl:{site}", f"adwatch crawl {site}", index=store.crawl_leases, shared_by=shared_by)

@@ -1,8 +1,9 @@
 """A real OS process that takes a lease, holds it and reports on stdout (one JSON object per line).
 
-    python tests/lease_holder.py URL PREFIX NAME --ttl S --hold S [--start-at EPOCH]
+    python tests/lease_holder.py URL PREFIX NAME --ttl S --hold S [--start-at EPOCH] [--shared-by run:ID [--leave]]
 
-Events: ready, acquired, held (with the message), lost, released. Exit 0 released, 1 held, 3 lost.
+Events: ready, acquired, held (with the message), lost, released (or left, with --leave: stopped
+renewing a shared lease without giving it back). Exit 0 released or left, 1 held, 3 lost.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ def main() -> int:
     parser.add_argument("--ttl", type=float, default=60.0)
     parser.add_argument("--hold", type=float, default=3.0)
     parser.add_argument("--start-at", type=float, default=0.0)
+    parser.add_argument("--shared-by", default=None)
+    parser.add_argument("--leave", action="store_true")
     args = parser.parse_args()
     store = Store(connect(load_settings(es_url=args.url)), args.prefix)
-    lease = Lease(store, args.name, "lease test holder", ttl_s=args.ttl, renew_every_s=min(args.ttl / 4, 0.5))
+    lease = Lease(store, args.name, "lease test holder", ttl_s=args.ttl, renew_every_s=min(args.ttl / 4, 0.5),
+                  shared_by=args.shared_by)
     say("ready")
     time.sleep(max(0.0, args.start_at - time.time()))
     try:
@@ -48,6 +52,10 @@ def main() -> int:
     except LeaseLost as exc:
         say("lost", message=str(exc))
         return 3
+    if args.leave:
+        lease.leave()
+        say("left")
+        return 0
     lease.release()
     say("released")
     return 0

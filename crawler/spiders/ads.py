@@ -58,9 +58,7 @@ class AdsSpider(scrapy.Spider):
         self.full_recrawl = recrawl == "full"
         self.run = CrawlRun(store, self.definition.site,
                             Path(job_dir) if job_dir else config.jobs_dir / self.definition.site, trigger,
-                            # The processes of a shared run are one crawl: the frontier's shared lock
-                            # file, not the per-process lease, keeps a plain crawl from starting beside it.
-                            lease=self.frontier is None, job=self.frontier.job if self.frontier else None)
+                            job=self.frontier.job if self.frontier else None)
         self.extractor = Extractor(self.definition)
         self.listed: set[str] = set()  # doc ids some listing showed in this run
         # Pages that are not ads: where a removed ad's URL may redirect.
@@ -104,6 +102,7 @@ class AdsSpider(scrapy.Spider):
                 reason = "finished"  # the shared run is complete, whatever stopped this process
             stats = self.frontier.leave(stats)
             if stats is None:
+                self.run.leave()  # the site's lease stays with the processes still in the run
                 self.logger.info("left run %s; other processes go on with it", self.run.job.run_id)
                 return
         doc = self.run.close(stats, reason)

@@ -104,3 +104,64 @@ def test_a_hung_holder_is_taken_over_after_expiry_by_one_of_two_takers_and_learn
             proc.send_signal(signal.SIGCONT)
             proc.kill()
             proc.wait(30)
+
+
+def _lease_doc(store: Store, name: str) -> dict | None:
+    found = store.client.options(ignore_status=404).get(index=store.leases, id=name)
+    return found.body.get("_source")
+
+
+def test_the_processes_of_one_shared_job_hold_one_lease_together_until_the_last_gives_it_back(store: Store, es_node):
+    """A shared frontier's crawl processes: a member that leaves or dies frees nothing while another renews."""
+    store.ensure_schema()
+    shared = ("--shared-by", "run:r1", "--ttl", "2")
+    early = holder(store, es_node.url, *shared, "--hold", "1", "--leave")
+    killed = holder(store, es_node.url, *shared, "--hold", "600")
+    last = holder(store, es_node.url, *shared, "--hold", "8")
+    try:
+        for proc in (early, killed, last):
+            assert next_event(proc)["event"] == "ready"
+            assert next_event(proc)["event"] == "acquired"  # each joins the job's lease, none is refused
+        with pytest.raises(LeaseHeld):
+            Lease(store, "enrich", "adwatch enrich").acquire()
+        assert next_event(early)["event"] == "left"
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(30)
+        # Past the 2 s expiry and with a dead last renewer possible: the remaining member keeps it.
+        time.sleep(3)
+        assert _lease_doc(store, "enrich")["holder"] == "run:r1"
+        with pytest.raises(LeaseHeld, match="already running"):
+            Lease(store, "enrich", "adwatch enrich").acquire()
+        assert next_event(last, timeout_s=30)["event"] == "released"  # renewed on top of the others throughout
+        assert _lease_doc(store, "enrich") is None
+        Lease(store, "enrich", "adwatch enrich").acquire().release()
+    finally:
+        for proc in (early, killed, last):
+            proc.kill()
+            proc.wait(30)
+
+
+def test_an_expired_shared_lease_is_taken_over_and_its_job_can_neither_renew_nor_rejoin_it(store: Store, es_node):
+    store.ensure_schema()
+    member = holder(store, es_node.url, "--shared-by", "run:r2", "--ttl", "3", "--hold", "600")
+    try:
+        assert next_event(member)["event"] == "ready"
+        assert next_event(member)["event"] == "acquired"
+        member.send_signal(signal.SIGSTOP)
+        time.sleep(3.5)
+        other = Lease(store, "enrich", "adwatch enrich").acquire()  # expired: taken over
+        with pytest.raises(LeaseHeld):
+            Lease(store, "enrich", "shared run", shared_by="run:r2").acquire()  # the old job cannot come back in
+        member.send_signal(signal.SIGCONT)
+        lost = next_event(member, timeout_s=30)
+        assert lost["event"] == "lost" and "taken over" in lost["message"]
+        other.release()
+    finally:
+        member.send_signal(signal.SIGCONT)
+        member.kill()
+        member.wait(30)
+
+
+def test_a_shared_holder_must_be_named_as_a_job():
+    with pytest.raises(ValueError, match="run:"):
+        Lease(None, "enrich", "x", shared_by="abc")  # type: ignore[arg-type]
