@@ -49,7 +49,7 @@ from enrich_synthetic import CITIES, generate  # noqa: E402
 from crawler.imagestore import ImageStore, inspect_image  # noqa: E402
 from enrich.facts import facts_from_source  # noqa: E402
 from enrich.linking import link  # noqa: E402
-from enrich.parallel import Chunked, Distributed, Local  # noqa: E402
+from enrich.parallel import Chunked, Distributed, Local, lane_batches, photo_lane  # noqa: E402
 from enrich.worker import enrich_chunk  # noqa: E402
 
 CHUNK = 500
@@ -145,7 +145,7 @@ class RQEngine(Chunked):
         while len(RQWorker.all(connection=self.redis)) < workers:
             time.sleep(0.2)
 
-    def submit(self, func, payload):
+    def submit(self, func, payload, lane=None):  # RQ has one queue: no lane is kept
         return _RQTask(self.queue.enqueue(func, payload, result_ttl=600, job_timeout=3600))
 
     def close(self) -> None:
@@ -176,10 +176,11 @@ def cpu_timed(task: tuple) -> tuple[object, int, float]:
 
 
 def _timed_imap(engine, func, items, cpu: dict):
-    """engine.imap of `func`, adding each worker's CPU seconds to `cpu` (pid -> seconds)."""
+    """engine.imap of `func` over (lane, payload) items, adding each worker's CPU seconds to `cpu` (pid -> seconds)."""
     # By reference to this module (not __main__), so RQ's workers can import it too.
     timed = importlib.import_module("enrich_workers").cpu_timed
-    for item, (out, pid, seconds) in engine.imap(timed, items, payload=lambda item: (func, item)):
+    for item, (out, pid, seconds) in engine.imap(timed, items, payload=lambda item: (func, item[1]),
+                                                 lane=lambda item: item[0]):
         cpu[pid] = cpu.get(pid, 0.0) + seconds
         yield item, out
 
@@ -187,19 +188,24 @@ def _timed_imap(engine, func, items, cpu: dict):
 def _warm(engine, image_dir: Path, docs: list[tuple[str, dict]]) -> None:
     """Every worker builds what is built on first use (lexicons, language model) before timing."""
     chunk = (str(image_dir), docs[:20])
-    list(engine.imap(enrich_chunk, [chunk] * max(1, 2 * engine.workers)))
+    list(engine.imap(enrich_chunk, [(lane, chunk) for lane in range(engine.workers)] * 2,
+                     payload=lambda item: item[1], lane=lambda item: item[0]))
 
 
 def run_engine(name: str, image_dir: Path, docs: list[tuple[str, dict]]) -> dict:
     with _engine(name) as engine:
         _warm(engine, image_dir, docs)
-        chunks = [(str(image_dir), docs[lo:lo + CHUNK]) for lo in range(0, len(docs), CHUNK)]
+        # Cut as `adwatch enrich` cuts them: by photo lane, so a photo is decoded by one worker only.
+        lanes = engine.workers
+        chunks = [(lane, (str(image_dir), batch))
+                  for lane, batch in lane_batches(docs, CHUNK, lanes, lambda doc: photo_lane(doc[1], lanes))]
         began, cpu = time.perf_counter(), {}
-        enriched = [fields for _, out in _timed_imap(engine, enrich_chunk, chunks, cpu) for fields in out]
+        enriched = {doc_id: fields for (_, (_, batch)), out in _timed_imap(engine, enrich_chunk, chunks, cpu)
+                    for (doc_id, _), fields in zip(batch, out)}
         enrich_s = time.perf_counter() - began
         # The busiest worker's CPU seconds (this process's, for `local`).
         enrich_cpu = max(cpu.values())
-        facts = [facts_from_source(doc_id, {**src, **fields}) for (doc_id, src), fields in zip(docs, enriched)]
+        facts = [facts_from_source(doc_id, {**src, **enriched[doc_id]}) for doc_id, src in docs]
         timing = {}
 
         def timed(ads, first, second, min_words):

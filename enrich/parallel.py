@@ -20,6 +20,8 @@ straight between processes instead of through Redis, and workers stay warm betwe
 from __future__ import annotations
 
 import logging
+import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar
@@ -47,8 +49,10 @@ def _same(item):
 class Engine(Protocol):
     workers: int
 
-    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
-        """(item, func(payload(item))) for every item, in the items' order."""
+    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same,
+             lane: Callable[[T], int] | None = None) -> Iterator[tuple[T, R]]:
+        """(item, func(payload(item))) for every item, in the items' order. `lane(item)`: items of
+        one lane run on one worker while it lives (what it caches serves the lane's next items)."""
 
     def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
                     min_words: int) -> TextScores:
@@ -60,7 +64,8 @@ class Local:
 
     workers = 1
 
-    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
+    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same,
+             lane: Callable[[T], int] | None = None) -> Iterator[tuple[T, R]]:
         for item in items:
             yield item, func(payload(item))
 
@@ -92,6 +97,30 @@ def pair_chunks(ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray, m
         yield members, ([ads[i].template for i in members.tolist()], local_a, local_b, min_words)
 
 
+def photo_lane(source: dict, lanes: int) -> int:
+    """The lane of a pending ad: by its first photo's content hash (else its text), so every ad
+    showing a photo is enriched by the same worker, which decodes the photo once
+    (enrich.images.ImageMemo) instead of once per worker."""
+    images = source.get("images") or []
+    first = images[0] if images and isinstance(images[0], dict) else {}
+    key = first.get("sha256") or first.get("path") or source.get("body") or source.get("title") or ""
+    return zlib.crc32(str(key).encode()) % max(1, lanes)
+
+
+def lane_batches(items: Iterable[T], size: int, lanes: int, lane_of: Callable[[T], int]) -> Iterator[tuple[int, list[T]]]:
+    """Items cut into batches of `size` of one lane each: (lane, batch), every item once. A lane's
+    batch goes out when full; what is left goes out at the end."""
+    open_batches: dict[int, list[T]] = {}
+    for item in items:
+        lane = lane_of(item)
+        batch = open_batches.setdefault(lane, [])
+        batch.append(item)
+        if len(batch) >= size:
+            yield lane, open_batches.pop(lane)
+    for lane in sorted(open_batches):
+        yield lane, open_batches[lane]
+
+
 class Pending(Protocol):
     def result(self) -> object:
         """The task's result, once it is done (blocks until then)."""
@@ -104,15 +133,16 @@ class Chunked:
     pairs, concatenated in their order: the score table is `score_text_pairs`' own, element for element."""
 
     workers = 1
-    window = 3
+    window = 4
 
-    def submit(self, func: Callable, payload: object) -> Pending:
+    def submit(self, func: Callable, payload: object, lane: int | None = None) -> Pending:
         raise NotImplementedError
 
-    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same) -> Iterator[tuple[T, R]]:
+    def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same,
+             lane: Callable[[T], int] | None = None) -> Iterator[tuple[T, R]]:
         in_flight: deque = deque()
         for item in items:
-            in_flight.append((item, self.submit(func, payload(item))))
+            in_flight.append((item, self.submit(func, payload(item), None if lane is None else lane(item))))
             if len(in_flight) >= self.window * self.workers:
                 item, task = in_flight.popleft()
                 yield item, task.result()
@@ -141,7 +171,7 @@ class Distributed(Chunked):
     """Dask distributed: a local cluster of `workers` processes (one thread each), or the workers
     of the scheduler at `scheduler`. A task whose worker died is re-run on another by the scheduler."""
 
-    def __init__(self, workers: int = 0, scheduler: str | None = None, window: int = 3) -> None:
+    def __init__(self, workers: int = 0, scheduler: str | None = None, window: int = 4) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a broken install
@@ -161,11 +191,25 @@ class Distributed(Chunked):
             self.client = Client(self._cluster)
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         self.window = window
+        self._addresses: list[str] = []
+        self._addresses_at = float("-inf")
         log.info("enrichment engine: Dask with %d workers", self.workers)
 
-    def submit(self, func: Callable, payload: object) -> Pending:
+    def submit(self, func: Callable, payload: object, lane: int | None = None) -> Pending:
         # pure=False: two equal chunks are still two tasks (a key must never be shared).
-        return self.client.submit(func, payload, pure=False)
+        if lane is None:
+            return self.client.submit(func, payload, pure=False)
+        # A lane's worker is a preference, not a must: its tasks move on if it dies or leaves.
+        addresses = self._workers()
+        return self.client.submit(func, payload, pure=False, workers=[addresses[lane % len(addresses)]],
+                                  allow_other_workers=True)
+
+    def _workers(self) -> list[str]:
+        """The scheduler's workers, asked again every few seconds (one round trip, not one per task)."""
+        if time.monotonic() - self._addresses_at > 5 or not self._addresses:
+            self._addresses = sorted(self.client.scheduler_info()["workers"]) or self._addresses or [""]
+            self._addresses_at = time.monotonic()
+        return self._addresses
 
     def close(self) -> None:
         self.client.close()

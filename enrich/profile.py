@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from enrich.country import infer_country
 from enrich.identifiers import extract_ad_contacts
-from enrich.images import ImageError, hash_band_keys, image_hashes
+from enrich.images import ImageError, ImageMemo, hash_band_keys
 from enrich.language import detect_language
 from enrich.normalise import normalise_text
 from enrich.signatures import lsh_band_keys, text_signature
@@ -23,6 +23,8 @@ PROFILE_FIELDS = [*TEXT_FIELDS, "country", "country_source", "city", "region", "
 """The crawled fields `profile_ad` reads (what the worker fetches for it)."""
 # Images whose bytes could not be read are recorded with this reason.
 MISSING_FILE = "missing-file"
+# One per process: the photos a process has hashed, so reused ones are decoded once (enrich.images).
+_PHOTOS = ImageMemo()
 
 
 @dataclass
@@ -76,7 +78,7 @@ def _image_fields(img: dict, image_bytes: dict[str, bytes | None], errors: list[
         out["error"] = MISSING_FILE
         errors.append({"stage": "image", "reason": f"{MISSING_FILE}: {img['path']}"})
         return out
-    hashes = image_hashes(data)
+    hashes = _PHOTOS.hashes(data)
     if isinstance(hashes, ImageError):
         out["error"] = hashes.reason
         errors.append({"stage": "image", "reason": f"{hashes.reason}: {img['path']}"})

@@ -6,10 +6,11 @@
 2. Link: facts of every enriched ad are loaded from the index; only text pairs touching newly
    enriched ads are compared (unless rebuilding), the other scores come from the score table the
    ads store (`text_pairs`); `recluster` re-cuts that table with the current thresholds.
-3. Write: each ad's cluster id, explanations and score-table rows; one document per cluster;
-   clusters that merged into another are deleted (their ids live on in the survivor's merged_from);
-   last, the ads written are marked linked. Until then they are owed linking, so a run that dies
-   anywhere in between is finished by the next.
+3. Write: first one document per cluster; then each ad's cluster id, explanations and score-table
+   rows, marked linked in the same write; last, clusters no ad points at any more (merged into
+   another: their ids live on in the survivor's merged_from) are deleted. No ad ever points at a
+   cluster not written yet; an ad not written yet is still owed linking, so a run that dies in
+   between is finished by the next, and clusters it left without ads are deleted then.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +31,7 @@ from adwatch.store import Store
 from enrich.comparison import LinkRules
 from enrich.facts import LINK_FIELDS, AdFacts, facts_from_source, stored_text_scores
 from enrich.linking import LinkResult, link
-from enrich.parallel import Engine, Local
+from enrich.parallel import Engine, Local, lane_batches, photo_lane
 from enrich.profile import ENRICH_VERSION, PROFILE_FIELDS, profile_ad
 from enrich.summary import summarise
 
@@ -102,17 +102,6 @@ def enrich_chunk(chunk: tuple[str, list[tuple[str, dict]]]) -> list[dict]:
     return [enrichment(doc_id, src, Path(image_root)) for doc_id, src in ads]
 
 
-def _batches(hits: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for hit in hits:
-        batch.append(hit)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 class Worker:
     def __init__(self, store: Store, image_dir: Path, rules: LinkRules = LinkRules(), batch: int = 500,
                  engine: Engine | None = None) -> None:
@@ -141,9 +130,13 @@ class Worker:
         root = str(self.image_dir)
         with progress("Enriching", total) as advance:
             # Each batch is read once and its result written once: a chunk an engine re-ran after a
-            # worker died still comes back (and is written) once.
-            for batch, enriched in self.engine.imap(enrich_chunk, _batches(hits, self.batch),
-                                                    payload=lambda b: (root, [(h["_id"], h["_source"]) for h in b])):
+            # worker died still comes back (and is written) once. Batches are cut by photo lane, so
+            # a photo many ads show is decoded by one worker only.
+            lanes = self.engine.workers
+            batches = lane_batches(hits, self.batch, lanes, lambda h: photo_lane(h["_source"], lanes))
+            for (_, batch), enriched in self.engine.imap(
+                    enrich_chunk, batches, payload=lambda b: (root, [(h["_id"], h["_source"]) for h in b[1]]),
+                    lane=lambda b: b[0]):
                 actions: list[BulkAction] = []
                 for hit, fields in zip(batch, enriched):
                     errors += bool(fields["enrich"]["errors"])
@@ -190,6 +183,8 @@ class Worker:
         report.linked_ads = len(loaded.facts)
         log.info("loaded the link facts of %d ads in %.1f s", len(loaded.facts), time.monotonic() - began)
         if not (loaded.owed or rebuild or recut or everything):
+            lease.check()
+            report.clusters_deleted = self._delete_orphans(set(loaded.previous.values()))
             log.info("no ad is owed linking; clusters unchanged")
             return report
         # Owed ads are this run's fresh ones and any an interrupted run enriched but never linked.
@@ -210,24 +205,8 @@ class Worker:
     def _write_links(self, result: LinkResult, loaded: LoadedFacts, report: WorkerReport, lease: Lease) -> None:
         now = _now()
         previous = loaded.previous
-        cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
-        ad_actions = []
-        for doc_id, index in loaded.index_of.items():
-            new = (result.links.get(doc_id, []), result.text_scores.rows(doc_id))
-            owed = doc_id in loaded.owed
-            if owed or cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new) != loaded.old_digest[doc_id]:
-                # Owed until its cluster's document is written (below): a run that dies in between
-                # leaves work the next run finds, instead of an ad pointing at a cluster never written.
-                fields = {"cluster_id": cluster_of.get(doc_id), "links": new[0], "text_pairs": new[1],
-                          "enrich": {"linked": False}}
-                ad_actions.append(upsert(index, doc_id, fields))
-        report.ads_updated = len(ad_actions)
-        self._write(ad_actions)
-        lease.check()
         live = {c.cluster_id for c in result.clusters}
         history, digests = self._cluster_history()
-        # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
-        stale = {cid for cid in (*previous.values(), *history) if cid and cid not in live}
         meta = loaded.meta
         cluster_actions = []
         for c in result.clusters:
@@ -247,11 +226,37 @@ class Worker:
             if _summary_digest(doc) != digests.get(c.cluster_id):
                 cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
         report.clusters_written = len(cluster_actions)
-        cluster_actions += [delete(self.store.clusters, cid) for cid in sorted(stale)]
-        report.clusters_deleted = len(stale)
         self._write(cluster_actions)
-        self._write([update(action.index, action.id, {"enrich": {"linked": True}}) for action in ad_actions])
+        lease.check()
+        cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
+        ad_actions = []
+        for doc_id, index in loaded.index_of.items():
+            new = (result.links.get(doc_id, []), result.text_scores.rows(doc_id))
+            owed = doc_id in loaded.owed
+            if owed or cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new) != loaded.old_digest[doc_id]:
+                # Its cluster's document is written (above): linked in the same write.
+                fields = {"cluster_id": cluster_of.get(doc_id), "links": new[0], "text_pairs": new[1],
+                          "enrich": {"linked": True}}
+                ad_actions.append(upsert(index, doc_id, fields))
+        report.ads_updated = len(ad_actions)
+        self._write(ad_actions)
+        lease.check()
+        # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
+        stale = {cid for cid in (*previous.values(), *history) if cid and cid not in live}
+        self._write([delete(self.store.clusters, cid) for cid in sorted(stale)])
+        report.clusters_deleted = len(stale)
         self.store.refresh()
+
+    def _delete_orphans(self, referenced: set[str | None]) -> int:
+        """Delete the cluster documents no ad points at (what a run that died before its last write
+        left); how many there were."""
+        orphans = sorted(h["_id"] for h in self.store.scan(self.store.clusters, source=False)
+                         if h["_id"] not in referenced)
+        if orphans:
+            self._write([delete(self.store.clusters, cid) for cid in orphans])
+            self.store.refresh(self.store.clusters)
+            log.info("deleted %d cluster documents no ad points at (left by a run that stopped early)", len(orphans))
+        return len(orphans)
 
     def _cluster_history(self) -> tuple[dict[str, tuple[list[str], str | None]], dict[str, str]]:
         """cluster id -> (ids it absorbed, when it was created), and -> the digest of its document,

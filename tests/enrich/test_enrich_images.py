@@ -178,3 +178,19 @@ def test_randomly_damaged_files_give_hashes_or_errors_never_exceptions(photo, en
         if rnd.random() < 0.3:
             damaged = damaged[: rnd.randrange(len(damaged))]
         assert isinstance(image_hashes(bytes(damaged)), ImageHashes | ImageError)
+
+
+def test_the_memo_answers_image_hashes_own_result_and_decodes_a_reused_photo_once(photo, encode):
+    from enrich.images import ImageMemo
+
+    memo = ImageMemo(size=2)
+    first, second, third = (encode(photo(seed, 160, 120), "JPEG") for seed in (1, 2, 3))
+    assert memo.hashes(first) == image_hashes(first)
+    assert memo.hashes(bytes(first)) == image_hashes(first) and memo.hits == 1  # equal bytes, another object
+    assert memo.hashes(first[:300]) == image_hashes(first[:300])  # a damaged copy is not the photo
+    assert memo.hashes(second) == image_hashes(second) and memo.hashes(third) == image_hashes(third)
+    hits = memo.hits
+    memo.hashes(first)  # forgotten (size 2): decoded again, same answer
+    assert memo.hits == hits
+    assert memo.hashes(b"") == ImageError("empty", "no image bytes")
+    assert memo.hashes("not bytes") == image_hashes("not bytes")

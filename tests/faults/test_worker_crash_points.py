@@ -81,16 +81,40 @@ def undisturbed(deployment, world, tmp_path_factory) -> IndexState:
     return IndexState.read(store)
 
 
-# Writes of the second run: 1 enrichment, 2 the ads' links and cluster ids, 3 the cluster documents
-# (and deletions of merged ones), 4 the ads' linking marked done. Dying before 2 (enriched, never
-# linked) is tests/linking/test_worker.py's.
-@pytest.mark.parametrize("at", [3, 4])
-def test_a_worker_dead_before_any_write_is_finished_by_the_next_run(deployment, undisturbed, world, tmp_path, at):
+# Writes of the second run: 1 enrichment, 2 the cluster documents, 3 the ads' links and cluster ids
+# (marked linked), 4 the deletions of clusters merged away (none in this world: the state a death
+# before it leaves is made by hand below). Dying before 2 (enriched, never linked) is
+# tests/linking/test_worker.py's.
+def test_a_worker_dead_between_its_cluster_and_ad_writes_is_finished_by_the_next_run(deployment, undisturbed, world,
+                                                                                    tmp_path):
     images = tmp_path / "images"
     disturbed = deployment()
-    two_days(disturbed, world, images, DiesBeforeWrite(disturbed, images, at=at))
+    dying = DiesBeforeWrite(disturbed, images, at=3)
+    two_days(disturbed, world, images, dying)
+    assert dying.writes == 3  # it did die there
+    # Meanwhile no ad points at a cluster document that is not written.
+    meanwhile = IndexState.read(disturbed)
+    assert [cid for cid in meanwhile.cluster_of.values() if cid and cid not in meanwhile.clusters] == []
     Worker(disturbed, images).run()
     got = IndexState.read(disturbed)
     assert got.inconsistencies() == []
+    verdict = compare(undisturbed, got)
+    assert (verdict.lost, verdict.differing, verdict.clusters_differ) == ([], {}, 0)
+
+
+def test_cluster_documents_no_ad_points_at_are_deleted_by_the_next_run_though_no_ad_is_owed(deployment, undisturbed,
+                                                                                           world, tmp_path):
+    """What a run that died after its ads' write and before its deletions leaves: clusters merged
+    away still stored. Nothing is owed linking, yet the next run deletes them."""
+    images = tmp_path / "images"
+    disturbed = deployment()
+    two_days(disturbed, world, images, Worker(disturbed, images))
+    kept = next(iter(IndexState.read(disturbed).clusters))
+    doc = disturbed.client.get(index=disturbed.clusters, id=kept)["_source"]
+    disturbed.client.index(index=disturbed.clusters, id="merged-away", document=doc, refresh=True)
+    report = Worker(disturbed, images).run()
+    assert report.clusters_deleted == 1 and report.ads_updated == 0
+    got = IndexState.read(disturbed)
+    assert "merged-away" not in got.clusters and got.inconsistencies() == []
     verdict = compare(undisturbed, got)
     assert (verdict.lost, verdict.differing, verdict.clusters_differ) == ([], {}, 0)

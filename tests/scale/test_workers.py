@@ -52,8 +52,8 @@ class KillsAWorker(Distributed):
 
     killed: int | None = None
 
-    def imap(self, func, items, payload=lambda item: item):
-        for n, out in enumerate(super().imap(func, items, payload)):
+    def imap(self, func, items, payload=lambda item: item, lane=None):
+        for n, out in enumerate(super().imap(func, items, payload, lane)):
             if n == 1 and self.killed is None:
                 pids = self.client.run(os.getpid)
                 self.killed = sorted(pids.values())[0]
@@ -91,9 +91,9 @@ def test_two_workers_one_killed_give_the_single_process_partition(es_settings, w
         assert report.enriched == one_report.enriched == ADS
         assert _partition(store) == _partition(one)
         assert report.link_stats["text_pairs_compared"] == one_report.link_stats["text_pairs_compared"]
-        # Indexed, enriched once, linked once, marked linked: every ad has as many writes as in one
-        # process, so a chunk re-run after the kill was not written twice.
-        assert _versions(store) == _versions(one) == {4}
+        # Indexed, enriched once, linked (and marked linked) once: every ad has as many writes as in
+        # one process, so a chunk re-run after the kill was not written twice.
+        assert _versions(store) == _versions(one) == {3}
     finally:
         store.drop_deployment()
         store.client.close()
@@ -144,3 +144,19 @@ def test_incremental_run_rewrites_only_the_clusters_it_changed(es_settings, worl
     finally:
         store.drop_deployment()
         store.client.close()
+
+
+def test_batches_of_one_lane_each_hold_every_ad_once_and_a_photos_ads_share_a_lane():
+    from enrich.parallel import lane_batches, photo_lane
+
+    ads = [(f"a{i}", {"images": [{"sha256": f"photo{i % 7}"}]} if i % 5 else {"body": f"text {i}"}) for i in range(203)]
+    batches = list(lane_batches(ads, 10, 3, lambda ad: photo_lane(ad[1], 3)))
+    assert sorted(doc_id for _, batch in batches for doc_id, _ in batch) == sorted(doc_id for doc_id, _ in ads)
+    assert all(len(batch) <= 10 and {photo_lane(src, 3) for _, src in batch} == {lane} for lane, batch in batches)
+    lanes_of_photo = {}
+    for lane, batch in batches:
+        for _, src in batch:
+            if "images" in src:
+                lanes_of_photo.setdefault(src["images"][0]["sha256"], set()).add(lane)
+    assert all(len(lanes) == 1 for lanes in lanes_of_photo.values())
+    assert {lane for lane, _ in batches} == {0, 1, 2}
