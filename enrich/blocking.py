@@ -31,12 +31,22 @@ class TextPairs:
     stats: dict = field(default_factory=dict)
 
 
-def text_pairs(ads: Sequence[AdFacts], max_key_ads: int, per_ad: int = 0, flush_at: int = 20_000_000) -> TextPairs:
-    """Ad pairs sharing a band key, at most `per_ad` closest per ad (0: all)."""
+def text_pairs(ads: Sequence[AdFacts], max_key_ads: int, per_ad: int = 0,
+               block_entries: int = 16_000_000) -> TextPairs:
+    """Ad pairs sharing a band key, at most `per_ad` closest per ad (0: all).
+
+    Closest: the partners an ad shares the most band keys with (`shared_bands`; ties: the lower
+    index first), ranked apart among the ads after it and those before it. An ad with `per_ad`
+    partners or fewer keeps them all; a pair stays when either of its ads keeps it. Each ad's
+    choice needs only its own partners, so ads are taken a block at a time: memory is bounded by
+    `block_entries` (partners listed per block) instead of by every candidate pair at once, which
+    on template-heavy text (bench/enrich_workers.py: 609 candidates per ad at 100k ads, growing
+    with the world) took 6 GiB at 100k ads and would not fit at 1M.
+    """
     n = len(ads)
+    empty = np.zeros(0, dtype=np.int64)
     lengths = np.fromiter((len(ad.text_keys) for ad in ads), dtype=np.int64, count=n)
     if not lengths.sum():
-        empty = np.zeros(0, dtype=np.int64)
         return TextPairs(empty, empty)
     codes = np.concatenate([np.asarray(ad.text_keys, dtype=np.int64) for ad in ads])
     owners = np.repeat(np.arange(n, dtype=np.int64), lengths)
@@ -47,28 +57,65 @@ def text_pairs(ads: Sequence[AdFacts], max_key_ads: int, per_ad: int = 0, flush_
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     sizes = np.diff(np.r_[starts, len(codes)])
     skipped = int((sizes > max_key_ads).sum())
-    pending: list[np.ndarray] = []
-    pending_size = 0
-    merged = np.zeros(0, dtype=np.int64)
-    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_key_ads)]):
-        group_starts = starts[sizes == size]
-        iu, ju = np.triu_indices(int(size), 1)
-        # Groups of one size at a time, a bounded number of groups per step.
-        step = max(1, flush_at // len(iu))
-        for s in range(0, len(group_starts), step):
-            members = owners[group_starts[s:s + step, None] + np.arange(size)]
-            a, b = members[:, iu].ravel(), members[:, ju].ravel()  # owners sorted within a group: a < b
-            pending.append(a * n + b)
-            pending_size += len(a)
-            if pending_size >= flush_at:
-                merged = distinct(np.concatenate([merged, *pending]))
-                pending, pending_size = [], 0
-    if pending:
-        merged = distinct(np.concatenate([merged, *pending]))
-    first, second = merged // n, merged % n
-    if per_ad and len(first):
-        first, second = _closest(ads, first, second, per_ad)
-    return TextPairs(first, second, skipped, {"text_candidates": len(merged)})
+    del codes, order, first_of_owner
+    # Memberships of the keys that make pairs, by ad: (ad, where its key's group starts, its size).
+    key_of = np.repeat(np.arange(len(starts)), sizes)
+    usable = ((sizes >= 2) & (sizes <= max_key_ads))[key_of]
+    member, group_start, group_size = owners[usable], starts[key_of[usable]], sizes[key_of[usable]]
+    by_ad = np.argsort(member, kind="stable")
+    member, group_start, group_size = member[by_ad], group_start[by_ad], group_size[by_ad]
+    del key_of, usable, by_ad
+    if not len(member):
+        return TextPairs(empty, empty, skipped, {"text_candidates": 0})
+    # Blocks of whole ads, each listing about `block_entries` partners.
+    work = np.cumsum(group_size)
+    cuts = np.searchsorted(work, np.arange(block_entries, int(work[-1]), block_entries))
+    bounds = distinct(np.r_[0, np.searchsorted(member, member[cuts]), len(member)])
+    matrix = band_matrix(ads) if per_ad else None
+    kept: list[np.ndarray] = []
+    candidates = 0
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        ad, partner = _partners(owners, member[lo:hi], group_start[lo:hi], group_size[lo:hi], n)
+        candidates += len(ad)
+        chosen = _chosen(ad, partner, matrix, per_ad) if per_ad else ad < partner
+        a, b = ad[chosen], partner[chosen]
+        kept.append(np.minimum(a, b) * n + np.maximum(a, b))
+    merged = distinct(np.concatenate(kept))
+    return TextPairs(merged // n, merged % n, skipped, {"text_candidates": candidates // 2})
+
+
+def _partners(owners: np.ndarray, member: np.ndarray, group_start: np.ndarray, group_size: np.ndarray,
+              n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every distinct (ad, partner) of a block of ads' memberships, sorted by (ad, partner)."""
+    total = int(group_size.sum())
+    ad = np.repeat(member, group_size)
+    at = np.repeat(group_start - np.cumsum(np.r_[0, group_size[:-1]]), group_size) + np.arange(total)
+    partner = owners[at]
+    other = partner != ad
+    code = distinct(ad[other] * n + partner[other])
+    return code // n, code % n
+
+
+def _chosen(ad: np.ndarray, partner: np.ndarray, matrix: np.ndarray, per_ad: int) -> np.ndarray:
+    """Which (ad, partner) rows the ad keeps: all of an ad with `per_ad` partners or fewer, else its
+    `per_ad` closest after it and its `per_ad` closest before it."""
+    starts = np.flatnonzero(np.r_[True, ad[1:] != ad[:-1]]) if len(ad) else ad
+    degree = np.diff(np.r_[starts, len(ad)])
+    chosen = np.repeat(degree <= per_ad, degree)
+    crowded = np.flatnonzero(~chosen)
+    if not len(crowded):
+        return chosen
+    a, b = ad[crowded], partner[crowded]
+    n = len(matrix)
+    # One int64 key instead of a four-key lexsort: (ad, after it?, most shared first, partner).
+    side = np.cumsum(np.r_[0, a[1:] != a[:-1]]) * 2 + (b > a)
+    key = (side * (matrix.shape[1] + 1) + (matrix.shape[1] - shared_bands(matrix, a, b))) * n + b
+    order = np.argsort(key)
+    ranked = side[order]
+    group_starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    rank = np.arange(len(order)) - np.repeat(group_starts, np.diff(np.r_[group_starts, len(order)]))
+    chosen[crowded[order[rank < per_ad]]] = True
+    return chosen
 
 
 def band_matrix(ads: Sequence[AdFacts]) -> np.ndarray:
@@ -91,22 +138,3 @@ def shared_bands(matrix: np.ndarray, first: np.ndarray, second: np.ndarray, chun
         a, b = first[lo:lo + chunk], second[lo:lo + chunk]
         out[lo:lo + chunk] = np.count_nonzero(matrix[a] == matrix[b], axis=1)
     return out
-
-
-def _closest(ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray, per_ad: int):
-    """Pairs that are among the `per_ad` closest candidates (most shared band keys) of either ad."""
-    degree = np.bincount(np.r_[first, second], minlength=len(ads))
-    crowded = (degree[first] > per_ad) | (degree[second] > per_ad)
-    if not crowded.any():
-        return first, second
-    keep = ~crowded
-    idx = np.flatnonzero(crowded)
-    shared = shared_bands(band_matrix(ads), first[idx], second[idx])
-    for side in (first[idx], second[idx]):
-        order = np.lexsort((-shared, side))
-        ranked = side[order]
-        starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
-        rank = np.arange(len(ranked)) - np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
-        keep[idx[order[rank < per_ad]]] = True
-    return first[keep], second[keep]
-

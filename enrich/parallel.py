@@ -3,7 +3,9 @@
 The coordinator (one `adwatch enrich`, holding the enrich lease) keeps every read and write of the
 index; an engine only computes. Enrichment goes out as chunks of pending ads (id + crawled fields;
 workers read image files from the shared content-addressed image directory, crawler/imagestore.py),
-text comparison as chunks of candidate pairs with the templates they need. Chunks are cut by the
+cut by photo lane: the ads showing one photo go to one worker while it lives, which decodes the photo
+once (enrich.images.ImageMemo) where round-robin chunks made every worker decode it; text
+comparison goes out as chunks of candidate pairs with the templates they need. Chunks are cut by the
 coordinator, each submitted once and its result taken once, in submission order: no ad is enriched
 twice or skipped, and the score table is the single-process one element for element, so the
 partition is identical whatever the number of workers. A worker that dies mid-chunk has the chunk
