@@ -150,7 +150,6 @@ class Lease:
                 continue
             source, version = current
             if source.get("holder") == self.holder_id:  # our own create answered late, or our job's lease
-                self._acquired_at = source.get("acquired_at", "")
                 self._taken({"_seq_no": version.seq_no, "_primary_term": version.primary_term}, source)
                 if self.shared_by:
                     self.renew()  # joined: its expiry is ours to push now, not after a heartbeat
@@ -172,19 +171,20 @@ class Lease:
         current = self._current()
         raise self._held(current[0] if current else {})
 
-    def leave(self) -> None:
-        """Stop renewing without giving the lease back: the other processes of a shared job keep it."""
+    def _stop_renewing(self) -> None:
         self._stop.set()
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
+
+    def leave(self) -> None:
+        """Stop renewing without giving the lease back: the other processes of a shared job keep it."""
+        self._stop_renewing()
         with self._lock:
             self.version = None
 
     def release(self) -> None:
         """Give the lease back (only if still ours: a shared one, if still our job's) and stop renewing."""
-        self._stop.set()
-        if self._thread and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+        self._stop_renewing()
         with self._lock:
             if self.version is None or self.lost:
                 return

@@ -141,7 +141,10 @@ class CrawlRun:
 
     def leave(self) -> None:
         """This process stops taking part: the lease goes back, unless other processes share it."""
-        self.lease.leave() if self.lease.shared_by else self.lease.release()
+        if self.lease.shared_by:
+            self.lease.leave()
+        else:
+            self.lease.release()
 
     def close(self, stats: dict, reason: str) -> dict:
         """Count outcomes from the index, write the final run document, retire the job file, give the lease back."""
