@@ -6,11 +6,12 @@
 
 `engines`: the same workload on each candidate: enrichment of synthetic ads (bench/enrich_synthetic.py
 texts, one photo-like JPEG each from a content-addressed image store, `enrich.worker.enrich_chunk` in
-chunks of 500), then text comparison of every candidate pair of the enriched ads in chunks
-(`enrich.parallel.compare_chunk`), then linking. Candidates: `local` (this process, what `adwatch
+chunks of 500), then linking, whose candidate text pairs are chosen in blocks of ads on the engine
+(`enrich.blocking.block_pairs`, "block s") and compared in chunks (`enrich.parallel.compare_chunk`). Candidates: `local` (this process, what `adwatch
 enrich` does by default), `dask:N` (a local Dask distributed cluster of N processes), `rq:N` (RQ on
 a redis-server of its own, N `rq worker` processes of the SimpleWorker class: no fork per job, so
-the workers stay warm like Dask's). Printed per candidate: ads/s enriching, pairs/s comparing, the
+the workers stay warm like Dask's). Printed per candidate: ads/s enriching, pairs/s comparing,
+seconds choosing candidates (blocking's work after its one sort on the coordinator), each with the
 ratio to the same engine with 1 worker, and whether the partition (and the score table) is the
 `local` one exactly.
 
@@ -192,6 +193,22 @@ def _warm(engine, image_dir: Path, docs: list[tuple[str, dict]]) -> None:
                      payload=lambda item: item[1], lane=lambda item: item[0]))
 
 
+class _TimedCompare:
+    """The engine, its text comparison timed (blocking runs on it too, untimed)."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.seconds, self.pairs = engine, 0.0, 0
+
+    def map_shared(self, func, shared, items):
+        return self.engine.map_shared(func, shared, items)
+
+    def score_pairs(self, ads, first, second, min_words):
+        began = time.perf_counter()
+        out = self.engine.score_pairs(ads, first, second, min_words)
+        self.seconds, self.pairs = time.perf_counter() - began, len(first)
+        return out
+
+
 def run_engine(name: str, image_dir: Path, docs: list[tuple[str, dict]]) -> dict:
     with _engine(name) as engine:
         _warm(engine, image_dir, docs)
@@ -206,18 +223,12 @@ def run_engine(name: str, image_dir: Path, docs: list[tuple[str, dict]]) -> dict
         # The busiest worker's CPU seconds (this process's, for `local`).
         enrich_cpu = max(cpu.values())
         facts = [facts_from_source(doc_id, {**src, **enriched[doc_id]}) for doc_id, src in docs]
-        timing = {}
-
-        def timed(ads, first, second, min_words):
-            began = time.perf_counter()
-            out = engine.score_pairs(ads, first, second, min_words)
-            timing["compare_s"], timing["pairs"] = time.perf_counter() - began, len(first)
-            return out
-
-        result = link(facts, score_pairs=timed)
+        timed = _TimedCompare(engine)
+        result = link(facts, engine=timed)
     partition = sorted(tuple(sorted(c.members)) for c in result.clusters)
     table = result.text_scores
-    return {"name": name, "enrich_s": enrich_s, "enrich_cpu": enrich_cpu, **timing, "partition": partition,
+    return {"name": name, "enrich_s": enrich_s, "enrich_cpu": enrich_cpu, "compare_s": timed.seconds,
+            "pairs": timed.pairs, "block_s": result.stats["seconds"]["text"] - timed.seconds, "partition": partition,
             "table": (table.second.tobytes(), table.score.tobytes(), table.starts.tobytes())}
 
 
@@ -233,7 +244,7 @@ def engines(args: argparse.Namespace) -> None:
         results = []
         print(f"{'candidate':>10} {'enrich s':>9} {'ads/s':>8} {'x 1 worker':>11} {'by CPU':>7} {'x 1 worker':>11} "
               f"{'compare s':>10} {'pairs/s':>9} "
-              f"{'x 1 worker':>11} {'same partition':>15} {'same table':>11}  load")
+              f"{'x 1 worker':>11} {'block s':>8} {'x 1 worker':>11} {'same partition':>15} {'same table':>11}  load")
         for name in args.only:
             r = run_engine(name, work / "images", docs)
             results.append(r)
@@ -243,7 +254,8 @@ def engines(args: argparse.Namespace) -> None:
             print(f"{name:>10} {r['enrich_s']:>9.1f} {args.ads / r['enrich_s']:>8.0f} "
                   f"{base['enrich_s'] / r['enrich_s']:>10.2f}x {args.ads / r['enrich_cpu']:>7.0f} "
                   f"{base['enrich_cpu'] / r['enrich_cpu']:>10.2f}x {r['compare_s']:>10.1f} {r['pairs'] / r['compare_s']:>9.0f} "
-                  f"{base['compare_s'] / r['compare_s']:>10.2f}x {str(r['partition'] == reference['partition']):>15} "
+                  f"{base['compare_s'] / r['compare_s']:>10.2f}x {r['block_s']:>8.1f} {base['block_s'] / r['block_s']:>10.2f}x "
+                  f"{str(r['partition'] == reference['partition']):>15} "
                   f"{str(r['table'] == reference['table']):>11}  {_load()}", flush=True)
         print(f"partition and table compared with the first candidate ({results[0]['name']}): "
               f"{len(results[0]['partition'])} clusters")

@@ -18,7 +18,7 @@ membership (and of the links refused), and the text score table to store for the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -26,16 +26,15 @@ import numpy as np
 from enrich.blocking import text_pairs
 from enrich.bridges import Bridge, refuse_bridges
 from enrich.clustering import Cluster, assign_clusters
-from enrich.comparison import LinkRules, TextScores, score_text_pairs
+from enrich.comparison import LinkRules, TextScores
 from enrich.explain import Explanations, PairEvidence, bridge_detail
 from enrich.facts import AdFacts
 from enrich.hubs import Hub, judge
+from enrich.parallel import Engine, Local
 from enrich.photos import near_pairs, photo_components, photo_table
 from enrich.scoring import IDENTITY, PHOTO, Key, group_keys, identity_keys, template_keys
 
 
-PairScorer = Callable[[list[AdFacts], np.ndarray, np.ndarray, int], TextScores]
-"""(ads, first, second, min_words) -> their score table: `score_text_pairs` or an engine's."""
 
 
 class ScoreTable:
@@ -72,12 +71,12 @@ class LinkResult:
 
 
 def _scores(ads: list[AdFacts], position: dict[str, int], rules: LinkRules, focus: set[str] | None,
-            stored: Iterable[tuple[str, str, float]], score_pairs: PairScorer) -> tuple[TextScores, dict]:
+            stored: Iterable[tuple[str, str, float]], engine: Engine) -> tuple[TextScores, dict]:
     """The text score table of every candidate pair: compared now when it touches a focus ad (all
     of them when `focus` is None), read from the stored table otherwise (absent there: it scored
     below the floor when it was compared)."""
     n = len(ads)
-    candidates = text_pairs(ads, rules.max_key_ads, rules.text_candidates_per_ad)
+    candidates = text_pairs(ads, rules.max_key_ads, rules.text_candidates_per_ad, run_blocks=engine.map_shared)
     first, second = candidates.first, candidates.second
     stats = {**candidates.stats, "text_pairs": len(first), "text_keys_skipped": candidates.skipped_keys}
     if focus is None:
@@ -88,7 +87,7 @@ def _scores(ads: list[AdFacts], position: dict[str, int], rules: LinkRules, focu
         mask[[position[d] for d in focus if d in position]] = True
         fresh = mask[first] | mask[second]
         reused = _lookup(stored, position, n, first[~fresh], second[~fresh])
-    scored = score_pairs(ads, first[fresh], second[fresh], rules.text_min_words)
+    scored = engine.score_pairs(ads, first[fresh], second[fresh], rules.text_min_words)
     stats.update(text_pairs_compared=int(fresh.sum()), text_pairs_reused=int((~fresh).sum()))
     return TextScores.concat([scored, reused]), stats
 
@@ -150,10 +149,10 @@ def _joined(parts: list[PairEvidence]) -> PairEvidence:
 
 def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | None = None,
          stored: Iterable[tuple[str, str, float]] = (), previous: dict[str, str | None] | None = None,
-         score_pairs: PairScorer = score_text_pairs) -> LinkResult:
+         engine: Engine | None = None) -> LinkResult:
     """Clusters of `ads`. `focus`: ads (re-)enriched since the stored table was made (None: score
     every candidate again); `stored`: that table; `previous`: ad -> its cluster id before;
-    `score_pairs`: what scores the candidate text pairs (enrich.parallel spreads it over workers)."""
+    `engine`: where candidate pairs are chosen and compared (enrich.parallel; this process by default)."""
     ads = sorted(ads, key=lambda ad: ad.doc_id)
     n = len(ads)
     position = {ad.doc_id: i for i, ad in enumerate(ads)}
@@ -161,7 +160,7 @@ def link(ads: list[AdFacts], rules: LinkRules = LinkRules(), focus: set[str] | N
     clock = _Stopwatch()
 
     # Blocking and comparison.
-    table, text_stats = _scores(ads, position, rules, focus, stored, score_pairs)
+    table, text_stats = _scores(ads, position, rules, focus, stored, engine or Local())
     clock.lap("text")
     photo_keys, photo_pairs, photo_stats = _photo_keys(ads, rules)
     clock.lap("photos")

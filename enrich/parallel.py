@@ -56,6 +56,10 @@ class Engine(Protocol):
         """(item, func(payload(item))) for every item, in the items' order. `lane(item)`: items of
         one lane run on one worker while it lives (what it caches serves the lane's next items)."""
 
+    def map_shared(self, func: Callable, shared: object, items: Iterable[T]) -> Iterator[R]:
+        """func(shared, item) for every item, in the items' order; `shared` (what every item needs,
+        large) travels to each worker once, not with each item."""
+
     def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
                     min_words: int) -> TextScores:
         """`enrich.comparison.score_text_pairs`, spread over the engine's workers."""
@@ -71,6 +75,9 @@ class Local:
         for item in items:
             yield item, func(payload(item))
 
+    def map_shared(self, func: Callable, shared: object, items: Iterable[T]) -> Iterator[R]:
+        return (func(shared, item) for item in items)
+
     def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
                     min_words: int) -> TextScores:
         return score_text_pairs(ads, first, second, min_words)
@@ -80,6 +87,38 @@ class Local:
 
     def __exit__(self, *exc) -> None:
         pass
+
+
+def _with_shared(task: tuple[Callable, object, object]) -> object:
+    func, shared, item = task
+    return func(shared, item)
+
+
+class _Sealed:
+    """A payload Dask ships as one pickle without walking it: Dask looks for futures in every
+    list, tuple and dict of a task's arguments, which for a chunk of ads (their fields) or of
+    templates cost the coordinator millions of calls (15 s of a 300k-ad link)."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: object) -> None:
+        self.payload = payload
+
+    def __getstate__(self) -> tuple:
+        return (self.payload,)  # never empty: an empty state would skip __setstate__
+
+    def __setstate__(self, state: tuple) -> None:
+        (self.payload,) = state
+
+
+def _unsealed(task: tuple[Callable, _Sealed]) -> object:
+    func, sealed = task
+    return func(sealed.payload)
+
+
+def _with_shared_sealed(task: tuple[Callable, object, _Sealed]) -> object:
+    func, shared, sealed = task
+    return func(shared, sealed.payload)
 
 
 def compare_chunk(chunk: tuple[list[str], np.ndarray, np.ndarray, int]) -> TextScores:
@@ -142,15 +181,23 @@ class Chunked:
 
     def imap(self, func: Callable, items: Iterable[T], payload: Callable[[T], object] = _same,
              lane: Callable[[T], int] | None = None) -> Iterator[tuple[T, R]]:
+        return self._windowed(items, lambda item: self.submit(func, payload(item), None if lane is None else lane(item)))
+
+    def _windowed(self, items: Iterable[T], start: Callable[[T], Pending]) -> Iterator[tuple[T, R]]:
+        """(item, its task's result) in the items' order, at most `window` tasks per worker in flight."""
         in_flight: deque = deque()
         for item in items:
-            in_flight.append((item, self.submit(func, payload(item), None if lane is None else lane(item))))
+            in_flight.append((item, start(item)))
             if len(in_flight) >= self.window * self.workers:
                 item, task = in_flight.popleft()
                 yield item, task.result()
         while in_flight:
             item, task = in_flight.popleft()
             yield item, task.result()
+
+    def map_shared(self, func: Callable, shared: object, items: Iterable[T]) -> Iterator[R]:
+        # An engine with no store of its own ships `shared` with every item.
+        return (out for _, out in self.imap(_with_shared, items, payload=lambda item: (func, shared, item)))
 
     def score_pairs(self, ads: Sequence[AdFacts], first: np.ndarray, second: np.ndarray,
                     min_words: int) -> TextScores:
@@ -198,13 +245,26 @@ class Distributed(Chunked):
         log.info("enrichment engine: Dask with %d workers", self.workers)
 
     def submit(self, func: Callable, payload: object, lane: int | None = None) -> Pending:
+        return self._submit(_unsealed, (func, _Sealed(payload)), lane)
+
+    def _submit(self, func: Callable, task: object, lane: int | None) -> Pending:
         # pure=False: two equal chunks are still two tasks (a key must never be shared).
         if lane is None:
-            return self.client.submit(func, payload, pure=False)
+            return self.client.submit(func, task, pure=False)
         # A lane's worker is a preference, not a must: its tasks move on if it dies or leaves.
         addresses = self._workers()
-        return self.client.submit(func, payload, pure=False, workers=[addresses[lane % len(addresses)]],
+        return self.client.submit(func, task, pure=False, workers=[addresses[lane % len(addresses)]],
                                   allow_other_workers=True)
+
+    def map_shared(self, func: Callable, shared: object, items: Iterable[T]) -> Iterator[R]:
+        # Scattered to every worker once (a worker that joins later fetches it from a peer); each
+        # task names it beside its sealed item, so the worker is handed the scattered value.
+        [ref] = self.client.scatter([shared], broadcast=True, hash=False)
+        try:
+            yield from (out for _, out in self._windowed(
+                items, lambda item: self._submit(_with_shared_sealed, (func, ref, _Sealed(item)), None)))
+        finally:
+            self.client.cancel([ref])
 
     def _workers(self) -> list[str]:
         """The scheduler's workers, asked again every few seconds (one round trip, not one per task)."""

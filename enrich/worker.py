@@ -190,7 +190,7 @@ class Worker:
         # Owed ads are this run's fresh ones and any an interrupted run enriched but never linked.
         focus = None if (rebuild or everything) else loaded.owed
         result = link(loaded.facts, self.rules, focus=focus, stored=loaded.stored, previous=loaded.previous,
-                      score_pairs=self.engine.score_pairs)
+                      engine=self.engine)
         report.link_stats = result.stats
         report.clusters = len(result.clusters)
         log.info("linked %d ads into %d clusters in %.1f s", len(loaded.facts), len(result.clusters),

@@ -68,3 +68,25 @@ def test_no_keys_no_pairs():
     ads = [AdFacts(doc_id="a", first_seen="2026-01-01"), AdFacts(doc_id="b", first_seen="2026-01-01")]
     got = text_pairs(ads, max_key_ads=10, per_ad=15)
     assert len(got.first) == 0 and len(got.second) == 0
+
+
+def test_blocks_chosen_on_dask_workers_give_the_same_pairs():
+    """Each block goes to a worker of a real 2-process Dask cluster with the memberships and band
+    matrix sent once; the pairs (and the candidate count) are this process's."""
+    from enrich.parallel import Distributed
+
+    ads = _ads(160, seed=11)
+    here = text_pairs(ads, max_key_ads=40, per_ad=3, block_entries=50)
+    with Distributed(workers=2) as engine:
+        seen: list[int] = []
+
+        def counted(func, shared, items):
+            for out in engine.map_shared(func, shared, items):
+                seen.append(1)
+                yield out
+
+        there = text_pairs(ads, max_key_ads=40, per_ad=3, block_entries=50, run_blocks=counted)
+    assert len(seen) > 4  # really cut into many blocks, each run on a worker
+    assert np.array_equal(there.first, here.first) and np.array_equal(there.second, here.second)
+    assert there.stats == here.stats and there.skipped_keys == here.skipped_keys
+    assert len(here.first) > 0
