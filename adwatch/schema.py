@@ -20,6 +20,12 @@ from elasticsearch.dsl import (
     Object, Text,
 )
 
+REFRESH_INTERVAL = "1s"  # how soon a crawled ad is searchable
+BULK_REFRESH_INTERVAL = "30s"
+"""The ads indices' interval while an enrich run rewrites them (`Store.refreshing_rarely`): each
+refresh makes a segment to merge, and at one a second the node spent twice the CPU on 100k
+enrichment updates (bench/enrich_workers.py e2e; the run refreshes itself where it reads back)."""
+
 # Bump a kind's version when its mapping changes incompatibly; `Store.migrate` copies to the new one.
 VERSIONS = {"ads": 1, "clusters": 1, "runs": 1, "leases": 1, "crawl-leases": 1}
 
@@ -282,4 +288,4 @@ def settings(replicas: str = "0-1") -> dict:
     `replicas` copies: a count ("1"), or a range Elasticsearch fits to the nodes present ("0-1",
     the default: a replica only when a second node exists to hold it)."""
     copies = {"auto_expand_replicas": replicas} if "-" in replicas else {"number_of_replicas": int(replicas)}
-    return {"number_of_shards": 1, **copies, "refresh_interval": "1s"}
+    return {"number_of_shards": 1, **copies, "refresh_interval": REFRESH_INTERVAL}

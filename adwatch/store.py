@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -267,6 +268,31 @@ class Store:
         """Make recent writes searchable: `index`, else every index of this deployment."""
         target = index or f"{self.names.prefix}-*"
         call(self.client, f"a refresh of {target}", lambda c: c.indices.refresh(index=target))
+
+    @contextmanager
+    def refreshing_rarely(self, alias: str, interval: str = schema.BULK_REFRESH_INTERVAL) -> Iterator[bool]:
+        """While a run rewrites many documents: the indices behind `alias` refresh every `interval`
+        instead of every second, and are set back (and refreshed) when it ends, failed or not.
+        Yields whether the interval was changed: without the right to change index settings the
+        run goes on at the usual interval. A run killed meanwhile leaves the slow interval (new
+        ads are searchable within `interval`), which the next run sets back when it ends."""
+        what = f"the refresh interval of {alias}"
+        try:
+            call(self.client, f"setting {what}",
+                 lambda c: c.indices.put_settings(index=alias, settings={"index": {"refresh_interval": interval}}))
+            changed = True
+        except (PermissionDenied, NotFoundError) as exc:  # no right to, or no index behind the alias yet
+            log.info("left %s as it is: %s", what, exc)
+            changed = False
+        if not changed:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            call(self.client, f"setting back {what}", lambda c: c.indices.put_settings(
+                index=alias, settings={"index": {"refresh_interval": schema.REFRESH_INTERVAL}}))
+            self.refresh(alias)
 
     # ------------------------------------------------------------------ migration
 

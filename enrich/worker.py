@@ -170,8 +170,10 @@ class Worker:
         candidate pair again; `recut` compares none and re-cuts the stored score table.
 
         Holds the enrich lease throughout (adwatch.lease): a second run, a recluster or a retention
-        started meanwhile is refused, and a run whose lease was taken over stops before writing."""
-        with Lease(self.store, ENRICH_LEASE, purpose) as lease:
+        started meanwhile is refused, and a run whose lease was taken over stops before writing.
+        The ads indices refresh rarely meanwhile (`Store.refreshing_rarely`); the run refreshes
+        where it reads back what it wrote."""
+        with Lease(self.store, ENRICH_LEASE, purpose) as lease, self.store.refreshing_rarely(self.store.ads):
             return self._run(lease, everything, rebuild, recut)
 
     def _run(self, lease: Lease, everything: bool, rebuild: bool, recut: bool) -> WorkerReport:

@@ -115,6 +115,16 @@ def test_enricher_reads_and_writes_ads_and_clusters_holds_the_lease_and_is_refus
         BulkWriter(enricher.client).write([replace(enricher.runs, "run-2", {"run_id": "run-2"})])
     refused(lambda: enricher.client.indices.delete(index=hits[0]["_index"]))
     refused(lambda: enricher.client.indices.create(index="adwatch-ads-v1-2030.01"))
+    # A run slows the ads indices' refresh and sets it back: that one settings action, ads only.
+    admin = as_role(secured, "admin").client
+    with enricher.refreshing_rarely(enricher.ads) as changed:
+        assert changed
+        during = admin.indices.get_settings(index=enricher.ads, name="index.refresh_interval")
+        assert {s["settings"]["index"]["refresh_interval"] for s in during.body.values()} == {"30s"}
+    after = admin.indices.get_settings(index=enricher.ads, name="index.refresh_interval")
+    assert {s["settings"]["index"]["refresh_interval"] for s in after.body.values()} == {"1s"}
+    refused(lambda: enricher.client.indices.put_settings(index=enricher.clusters,
+                                                         settings={"index": {"refresh_interval": "30s"}}))
 
 
 def test_analyst_reads_ads_clusters_and_runs_and_is_refused_every_write(secured):

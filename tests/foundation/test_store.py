@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from elasticsearch.dsl import A, Q, Search
 
 from adwatch.bulk import BulkWriter, Version, create, delete, replace, upsert
@@ -226,3 +227,24 @@ def test_scan_returns_every_hit_once_with_versions_when_asked(store: Store):
     assert sorted(h["_id"] for h in hits) == sorted(f"demo-html:P{m}-{i}" for m in (1, 2) for i in range(25))
     assert all(Version.of(h) is not None for h in hits)
     assert all("_seq_no" not in h for h in store.scan(store.ads, page=7))
+
+
+def _refresh_intervals(store: Store) -> set[str]:
+    found = store.client.indices.get_settings(index=store.ads, name="index.refresh_interval")
+    return {s["settings"]["index"]["refresh_interval"] for s in found.body.values()}
+
+
+def test_a_run_refreshing_rarely_sets_the_interval_back_and_refreshes_even_when_it_fails(store: Store):
+    with store.refreshing_rarely(store.ads) as changed:
+        assert not changed  # no index behind the alias yet: nothing to slow
+    store.ensure_schema()
+    write(store, [upsert(store.ads_partition(f"2026-0{m}-03"), f"s:{m}", ad("s", str(m))) for m in (1, 2)])
+    assert _refresh_intervals(store) == {"1s"}
+    with pytest.raises(RuntimeError, match="the run broke"):
+        with store.refreshing_rarely(store.ads) as changed:
+            assert changed and _refresh_intervals(store) == {"30s"}
+            write(store, [upsert(store.ads_partition("2026-01-03"), "s:1", {"body": "changed meanwhile"})])
+            raise RuntimeError("the run broke")
+    assert _refresh_intervals(store) == {"1s"}
+    # Set back and refreshed: what the run wrote is searchable at once.
+    assert store.count(store.ads, {"match": {"body": "changed"}}) == 1
