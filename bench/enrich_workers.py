@@ -18,7 +18,8 @@ ratio to the same engine with 1 worker, and whether the partition (and the score
 `e2e`: for each size, a fresh deployment on an embedded node of its own (heap 1 GiB; or
 ADWATCH_ES_URL): the ads are indexed as the crawler writes them (pending), then `Worker.run` with
 `--workers` workers does everything `adwatch enrich` does (enrich, load facts, link, write back).
-Printed: seconds per phase, ads/s, peak RSS of the coordinator, of each worker and of the node.
+Printed: seconds per phase (enrich; load the link facts; link: blocking, comparison, scoring,
+clustering; write clusters and ads back), ads/s, peak RSS of the coordinator, of each worker and of the node.
 
 Other work on the machine slows every figure: the load average is printed with them.
 """
@@ -280,6 +281,16 @@ def _peak_rss_gib(pid: int | None = None) -> float:
     return peak / 2**20
 
 
+def _timed(method, phases: dict, phase: str):
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            phases[phase] = time.perf_counter() - start
+    return timed
+
+
 def e2e_one(n: int, workers: int, es_url: str, node_pid: int | None) -> None:
     from adwatch.bulk import BulkWriter, upsert
     from adwatch.config import load_settings
@@ -304,23 +315,18 @@ def e2e_one(n: int, workers: int, es_url: str, node_pid: int | None) -> None:
         phases = {}
         with engine_for(workers) as engine:
             worker = Worker(store, work / "images", engine=engine)
-            enrich_pending = worker.enrich_pending
-
-            def timed_enrich(everything=False):
-                start = time.perf_counter()
-                out = enrich_pending(everything)
-                phases["enrich"] = time.perf_counter() - start
-                return out
-
-            worker.enrich_pending = timed_enrich
+            for phase, method in (("enrich", "enrich_pending"), ("load", "load_facts"), ("write", "_write_links")):
+                setattr(worker, method, _timed(getattr(worker, method), phases, phase))
             start = time.perf_counter()
             result = worker.run()
             total = time.perf_counter() - start
             worker_rss = (engine.client.run(_peak_rss_gib) if isinstance(engine, Distributed) else {})
         clusters = client.count(index=store.clusters)["count"]
         rss = " ".join(f"{v:.2f}" for v in worker_rss.values()) or "-"
+        link_s = total - phases["enrich"] - phases["load"] - phases["write"]
         print(f"{n:>9} {workers:>7} {made - began:>7.0f} {indexed - made:>8.0f} {phases['enrich']:>9.0f} "
-              f"{total - phases['enrich']:>15.0f} {total:>8.0f} {n / total:>7.0f} {_peak_rss_gib():>10.2f} "
+              f"{phases['load']:>7.0f} {link_s:>7.0f} {phases['write']:>8.0f} {total:>8.0f} {n / total:>7.0f} "
+              f"{_peak_rss_gib():>10.2f} "
               f"{rss:>12} {_peak_rss_gib(node_pid) if node_pid else float('nan'):>8.2f} {clusters:>9}  "
               f"{result.enriched}/{n} enriched; {_load()}", flush=True)
     finally:
@@ -343,7 +349,8 @@ def e2e(args: argparse.Namespace) -> None:
         es_url, node_pid = node.state().url, node.state().pid
     try:
         print(f"end to end on a real index ({es_url}), {args.workers} workers; cpus {os.cpu_count()}; {_load()}")
-        print(f"{'ads':>9} {'workers':>7} {'make s':>7} {'index s':>8} {'enrich s':>9} {'link+write s':>15} "
+        print(f"{'ads':>9} {'workers':>7} {'make s':>7} {'index s':>8} {'enrich s':>9} {'load s':>7} {'link s':>7} "
+              f"{'write s':>8} "
               f"{'total s':>8} {'ads/s':>7} {'coord GiB':>10} {'worker GiB':>12} {'ES GiB':>8} {'clusters':>9}")
         for n in args.ads:
             for workers in args.workers:
