@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace as _with
 
 import orjson
@@ -160,11 +161,16 @@ class BulkWriter:
     `refresh="wait_for"` makes each chunk visible to search before `write` returns (tests, CLI);
     the default leaves refreshing to the index's interval, which is what bulk throughput wants.
     `retry_s` overrides the client's retry bound (adwatch/retry.py) for this writer.
+    `pipelined` sends each chunk from a thread while the next is made from the actions, for a
+    caller whose actions cost as much to make as to index (the link write-back); a failed chunk
+    stops the write once the chunk after it is made, and nothing after that is sent.
     """
 
     def __init__(self, client: Elasticsearch, chunk_docs: int = 500, chunk_bytes: int = 5 * 2**20,
-                 max_kept_errors: int = 1000, refresh: str | None = None, retry_s: float | None = None) -> None:
+                 max_kept_errors: int = 1000, refresh: str | None = None, retry_s: float | None = None,
+                 pipelined: bool = False) -> None:
         self.client = client
+        self.pipelined = pipelined
         self.chunk_docs = chunk_docs
         self.chunk_bytes = chunk_bytes
         self.max_kept_errors = max_kept_errors
@@ -174,8 +180,20 @@ class BulkWriter:
 
     def write(self, actions: Iterable[BulkAction]) -> BulkReport:
         report = BulkReport()
-        for chunk in self._chunks(actions):
-            self._send(chunk, report)
+        if not self.pipelined:
+            for chunk in self._chunks(actions):
+                self._send(chunk, report)
+            return report
+        # One chunk in flight on a sender thread while the caller's generator makes the next: the
+        # node indexes while this process builds. Chunks still go out one after another, in order.
+        with ThreadPoolExecutor(1, thread_name_prefix="bulk-sender") as sender:
+            in_flight = None
+            for chunk in self._chunks(actions):
+                if in_flight is not None:
+                    in_flight.result()  # the previous chunk's error, raised here
+                in_flight = sender.submit(self._send, chunk, report)
+            if in_flight is not None:
+                in_flight.result()
         return report
 
     def _chunks(self, actions: Iterable[BulkAction]) -> Iterator[list[tuple[BulkAction, list[bytes]]]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -109,7 +110,8 @@ class Worker:
         self.image_dir = Path(image_dir)
         self.rules = rules
         self.batch = batch
-        self.writer = BulkWriter(store.client)
+        # Pipelined: the node indexes one chunk while this process makes the next.
+        self.writer = BulkWriter(store.client, pipelined=True)
         # Where enrichment and text comparison run (enrich.parallel); reads and writes stay here.
         self.engine = engine or Local()
 
@@ -205,12 +207,24 @@ class Worker:
         return report
 
     def _write_links(self, result: LinkResult, loaded: LoadedFacts, report: WorkerReport, lease: Lease) -> None:
-        now = _now()
         previous = loaded.previous
         live = {c.cluster_id for c in result.clusters}
         history, digests = self._cluster_history()
+        report.clusters_written = self._write(self._cluster_writes(result, loaded, history, digests)).ok
+        lease.check()
+        report.ads_updated = self._write(self._ad_writes(result, loaded)).ok
+        lease.check()
+        # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
+        stale = {cid for cid in (*previous.values(), *history) if cid and cid not in live}
+        self._write([delete(self.store.clusters, cid) for cid in sorted(stale)])
+        report.clusters_deleted = len(stale)
+        self.store.refresh()
+
+    def _cluster_writes(self, result: LinkResult, loaded: LoadedFacts, history: dict, digests: dict) -> Iterator[BulkAction]:
+        """The documents of the clusters this run changed (made as they are written: the writer
+        sends one chunk while the next is made)."""
+        now = _now()
         meta = loaded.meta
-        cluster_actions = []
         for c in result.clusters:
             doc = summarise(c, meta, result.links, now)
             # Merges accumulate: ids this cluster (or what it absorbed) absorbed in earlier runs stay listed;
@@ -226,28 +240,19 @@ class Worker:
             # A cluster this run left as it was is not rewritten: an incremental run writes the
             # clusters it touched (and their updated_at says when each last changed).
             if _summary_digest(doc) != digests.get(c.cluster_id):
-                cluster_actions.append(replace(self.store.clusters, c.cluster_id, doc))
-        report.clusters_written = len(cluster_actions)
-        self._write(cluster_actions)
-        lease.check()
+                yield replace(self.store.clusters, c.cluster_id, doc)
+
+    def _ad_writes(self, result: LinkResult, loaded: LoadedFacts) -> Iterator[BulkAction]:
+        """Each ad whose cluster, links or score rows changed (or that is owed linking), marked linked:
+        its cluster's document is written before (above)."""
         cluster_of = {m: c.cluster_id for c in result.clusters for m in c.members}
-        ad_actions = []
         for doc_id, index in loaded.index_of.items():
             new = (result.links.get(doc_id, []), result.text_scores.rows(doc_id))
             owed = doc_id in loaded.owed
-            if owed or cluster_of.get(doc_id) != previous.get(doc_id) or _digest(new) != loaded.old_digest[doc_id]:
-                # Its cluster's document is written (above): linked in the same write.
+            if owed or cluster_of.get(doc_id) != loaded.previous.get(doc_id) or _digest(new) != loaded.old_digest[doc_id]:
                 fields = {"cluster_id": cluster_of.get(doc_id), "links": new[0], "text_pairs": new[1],
                           "enrich": {"linked": True}}
-                ad_actions.append(upsert(index, doc_id, fields))
-        report.ads_updated = len(ad_actions)
-        self._write(ad_actions)
-        lease.check()
-        # Every cluster document not rebuilt now is stale: merged away, or left with no ad (retention).
-        stale = {cid for cid in (*previous.values(), *history) if cid and cid not in live}
-        self._write([delete(self.store.clusters, cid) for cid in sorted(stale)])
-        report.clusters_deleted = len(stale)
-        self.store.refresh()
+                yield upsert(index, doc_id, fields)
 
     def _delete_orphans(self, referenced: set[str | None]) -> int:
         """Delete the cluster documents no ad points at (what a run that died before its last write
@@ -269,14 +274,13 @@ class Worker:
             digests[h["_id"]] = _summary_digest(h["_source"])
         return history, digests
 
-    def _write(self, actions: list[BulkAction]) -> BulkReport:
-        if not actions:
-            return BulkReport()
+    def _write(self, actions: Iterable[BulkAction]) -> BulkReport:
         outcome = self.writer.write(actions)
         if outcome.failed:
             for error in outcome.errors[:20]:
                 log.error("could not write %s: %s", error.id, error.reason)
-            raise RuntimeError(f"{outcome.failed} of {len(actions)} writes failed; first: {outcome.errors[0].reason}")
+            raise RuntimeError(f"{outcome.failed} of {outcome.ok + outcome.failed + len(outcome.conflicts)} writes "
+                               f"failed; first: {outcome.errors[0].reason}")
         return outcome
 
 

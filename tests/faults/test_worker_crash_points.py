@@ -30,6 +30,7 @@ class DiesBeforeWrite(Worker):
         self.at, self.writes = at, 0
 
     def _write(self, actions):
+        actions = list(actions)  # the worker hands some writes over as generators, made as sent
         if actions:
             self.writes += 1
             if self.writes == self.at:

@@ -96,6 +96,33 @@ def test_bulk_writer_streams_a_large_lazy_input_in_chunks(store: Store):
     assert store.client.count(index=store.ads)["count"] == 3000
 
 
+def test_pipelined_writer_makes_the_next_chunk_while_one_is_sent_and_reports_like_the_plain_one(store: Store):
+    store.ensure_schema()
+    index = store.ads_partition(T0)
+    made: list[int] = []
+    sent: list[int] = []  # how many actions were made when each chunk reached the node
+
+    class Watched(BulkWriter):
+        def _send(self, chunk, report):
+            sent.append(len(made))
+            super()._send(chunk, report)
+
+    def actions():
+        for i in range(1200):
+            made.append(i)
+            doc = ad("demo-html", f"P{i}", colour="red") if i == 700 else ad("demo-html", f"P{i}")
+            yield replace(index, f"demo-html:P{i}", doc)
+
+    report = Watched(store.client, chunk_docs=250, pipelined=True).write(actions())
+    store.refresh()
+    assert (report.ok, report.failed, [e.id for e in report.errors]) == (1199, 1, ["demo-html:P700"])
+    assert store.client.count(index=store.ads)["count"] == 1199
+    # Chunk k goes out once it is whole, while chunk k+1 is made: never more than one chunk ahead.
+    assert len(sent) == 5 and sent[-1] == 1200
+    for k, made_then in enumerate(sent[:-1]):
+        assert (k + 1) * 250 < made_then <= (k + 2) * 250 + 1
+
+
 def test_search_with_terms_aggregation_and_date_histogram(store: Store):
     store.ensure_schema()
     docs = []
