@@ -19,6 +19,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -103,9 +104,14 @@ def enrich_chunk(chunk: tuple[str, list[tuple[str, dict]]]) -> list[dict]:
     return [enrichment(doc_id, src, Path(image_root)) for doc_id, src in ads]
 
 
+RARE_REFRESH_FROM = 10_000
+"""Ads a run must rewrite before it slows the ads indices' refresh (adwatch.schema.BULK_REFRESH_INTERVAL)."""
+
+
 class Worker:
     def __init__(self, store: Store, image_dir: Path, rules: LinkRules = LinkRules(), batch: int = 500,
-                 engine: Engine | None = None) -> None:
+                 engine: Engine | None = None, rare_refresh_from: int = RARE_REFRESH_FROM) -> None:
+        self.rare_refresh_from = rare_refresh_from
         self.store = store
         self.image_dir = Path(image_dir)
         self.rules = rules
@@ -173,10 +179,18 @@ class Worker:
 
         Holds the enrich lease throughout (adwatch.lease): a second run, a recluster or a retention
         started meanwhile is refused, and a run whose lease was taken over stops before writing.
-        The ads indices refresh rarely meanwhile (`Store.refreshing_rarely`); the run refreshes
-        where it reads back what it wrote."""
-        with Lease(self.store, ENRICH_LEASE, purpose) as lease, self.store.refreshing_rarely(self.store.ads):
+        A big run (pending ads, or every ad when it rewrites them all) has the ads indices refresh
+        rarely meanwhile (`Store.refreshing_rarely`); the run refreshes where it reads back what it wrote."""
+        with Lease(self.store, ENRICH_LEASE, purpose) as lease, self._refreshing(everything or rebuild or recut):
             return self._run(lease, everything, rebuild, recut)
+
+    def _refreshing(self, rewrites_all: bool) -> AbstractContextManager:
+        """A run that rewrites at least `rare_refresh_from` ads slows the ads indices' refresh while
+        it runs; a smaller one is not worth the two settings updates (cluster-state changes)."""
+        query = {"match_all": {}} if rewrites_all else {"term": {"enrich.status": "pending"}}
+        if self.store.count(self.store.ads, query) >= self.rare_refresh_from:
+            return self.store.refreshing_rarely(self.store.ads)
+        return nullcontext()
 
     def _run(self, lease: Lease, everything: bool, rebuild: bool, recut: bool) -> WorkerReport:
         report = WorkerReport()

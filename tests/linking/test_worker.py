@@ -47,16 +47,30 @@ def test_incremental_enrich_and_recluster_reach_the_same_partition(link_store, l
     index_world(link_store, link_world, tmp_path, day=30)
     Worker(link_store, tmp_path).run()
     early = partition(link_store)
-    # The rest of the world arrives; ads already indexed are left as they are.
+    # The rest of the world arrives; ads already indexed are left as they are. This run counts as
+    # big (rare_refresh_from=1): the ads indices refresh every 30 s while it writes, 1 s again after.
     index_world(link_store, link_world, tmp_path, only=lambda ad: f"demo-{ad['flavour']}:{ad['ad_id']}" not in early)
-    report = Worker(link_store, tmp_path).run()
+    seen: list[set[str]] = []
+
+    class Watched(Worker):
+        def _write_links(self, *args):
+            seen.append(_refresh_intervals(self.store))
+            super()._write_links(*args)
+
+    report = Watched(link_store, tmp_path, rare_refresh_from=1).run()
     assert report.enriched == 1200 - len(early)
+    assert seen == [{"30s"}] and _refresh_intervals(link_store) == {"1s"}
     incremental = partition(link_store)
     Worker(link_store, tmp_path).run(rebuild=True)
     assert partition(link_store) == incremental
     # Clusters that only grew kept their ids.
     grown = {cid for cid in early.values() if cid}
     assert grown and grown <= set(incremental.values()) | _merged_ids(link_store)
+
+
+def _refresh_intervals(store) -> set[str]:
+    found = store.client.indices.get_settings(index=store.ads, name="index.refresh_interval")
+    return {s["settings"]["index"]["refresh_interval"] for s in found.body.values()}
 
 
 def _merged_ids(store) -> set[str]:
