@@ -114,7 +114,11 @@ def test_two_processes_make_one_run_with_the_ads_counts_and_fetches_of_one(
             # instant (both happen; the store keeps one copy): those are the only extra answers.
             twice = sum(n - 1 for n in Counter(e["path"] for e in market.access_log
                                                 if e["path"].startswith(PHOTOS)).values())
-            assert min(pages) > 0 and sum(pages) == runs[-1]["pages"] == run["pages"] + 1 + twice
+            assert sum(pages) == runs[-1]["pages"] == run["pages"] + 1 + twice
+            if n == 1:
+                # A recrawl day has about as few pages as one process keeps in flight (16 without
+                # politeness): the first process up may rightly take them all. The first day crawls the whole site.
+                assert min(pages) > 0
 
 
 def test_a_process_killed_mid_crawl_loses_nothing(one_process, es_settings, crawl_world, market_port, redis_node,
