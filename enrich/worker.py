@@ -116,8 +116,10 @@ class Worker:
         self.image_dir = Path(image_dir)
         self.rules = rules
         self.batch = batch
-        # Pipelined: the node indexes one chunk while this process makes the next.
-        self.writer = BulkWriter(store.client, pipelined=True)
+        self.writer = BulkWriter(store.client)
+        # For writes made as they are sent (the link write-back): the node indexes one chunk while
+        # this process makes the next.
+        self.lazy_writer = BulkWriter(store.client, pipelined=True)
         # Where enrichment and text comparison run (enrich.parallel); reads and writes stay here.
         self.engine = engine or Local()
 
@@ -130,7 +132,7 @@ class Worker:
         overwritten with what was made from its old text, and stays pending for the next run. An ad
         whose enrichment raises is recorded with status `error` and the reason; the run goes on.
         """
-        query = {"match_all": {}} if everything else {"term": {"enrich.status": "pending"}}
+        query = _to_enrich(everything)
         done: set[str] = set()
         errors = 0
         total = self.store.count(self.store.ads, query)
@@ -187,8 +189,7 @@ class Worker:
     def _refreshing(self, rewrites_all: bool) -> AbstractContextManager:
         """A run that rewrites at least `rare_refresh_from` ads slows the ads indices' refresh while
         it runs; a smaller one is not worth the two settings updates (cluster-state changes)."""
-        query = {"match_all": {}} if rewrites_all else {"term": {"enrich.status": "pending"}}
-        if self.store.count(self.store.ads, query) >= self.rare_refresh_from:
+        if self.store.count(self.store.ads, _to_enrich(rewrites_all)) >= self.rare_refresh_from:
             return self.store.refreshing_rarely(self.store.ads)
         return nullcontext()
 
@@ -289,13 +290,19 @@ class Worker:
         return history, digests
 
     def _write(self, actions: Iterable[BulkAction]) -> BulkReport:
-        outcome = self.writer.write(actions)
+        # A list is made already: nothing to overlap with its sending (an enrichment batch is one chunk).
+        outcome = (self.writer if isinstance(actions, list) else self.lazy_writer).write(actions)
         if outcome.failed:
             for error in outcome.errors[:20]:
                 log.error("could not write %s: %s", error.id, error.reason)
             raise RuntimeError(f"{outcome.failed} of {outcome.ok + outcome.failed + len(outcome.conflicts)} writes "
                                f"failed; first: {outcome.errors[0].reason}")
         return outcome
+
+
+def _to_enrich(everything: bool) -> dict:
+    """The ads a run enriches: the pending ones, or every ad."""
+    return {"match_all": {}} if everything else {"term": {"enrich.status": "pending"}}
 
 
 def _summary_digest(doc: dict) -> str:
