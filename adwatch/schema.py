@@ -24,7 +24,7 @@ REFRESH_INTERVAL = "1s"  # how soon a crawled ad is searchable
 BULK_REFRESH_INTERVAL = "30s"
 """The ads indices' interval while an enrich run rewrites them (`Store.refreshing_rarely`): each
 refresh makes a segment to merge, and at one a second the node spent twice the CPU on 100k
-enrichment updates (bench/enrich_workers.py e2e; the run refreshes itself where it reads back)."""
+enrichment updates (bench/es_refresh.py; the run refreshes itself where it reads back)."""
 
 # Bump a kind's version when its mapping changes incompatibly; `Store.migrate` copies to the new one.
 VERSIONS = {"ads": 1, "clusters": 1, "runs": 1, "leases": 1, "crawl-leases": 1}
