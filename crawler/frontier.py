@@ -21,6 +21,12 @@ scrapy-redis gives the shared request queue and duplicate filter. What a crawl r
   anywhere. The listings' sightings are a shared set, so the process that wins the drained check
   plans the checks of the ads no listing showed, once, into the shared queue; when that drains
   too, the run is done and every process closes.
+- One politeness. Each process's downloader spaces its own requests to a host; N processes
+  would reach the site N times as often. Every request's start is reserved in Redis first
+  (`next_start`, on Redis's clock, so machines agree): starts to one host are at least the delay
+  apart whichever process makes them (crawler.middlewares.SharedPolitenessMiddleware). A process
+  holds no more requests than it may send to the site at once (its politeness concurrency), so
+  requests wait in the shared queue, where any process can take them, not in one process.
 - Counts summed. Each process keeps its Scrapy stats in Redis (written with its acknowledgements);
   the last process to leave writes the run document from their sum. Invalid ads are a set of URLs,
   so an ad re-read after a crash is not counted twice.
@@ -87,6 +93,17 @@ redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[1])
 return #entries / 2
 """
+# The start of this process's next request to a host: at least ARGV[1] s after the run's previous
+# one (on Redis's clock, which every machine shares); returns the seconds to wait. Lua numbers are
+# doubles: replies would truncate them to integers, so they travel as strings.
+_SPACE = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local start = math.max(t, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local following = start + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.6f', following), 'PX', math.ceil((following - t) * 1000) + 60000)
+return string.format('%.6f', start - t)
+"""
 # Whether the whole frontier is drained, and what follows: 'busy', 'plan' (this process plans the
 # removal checks), or 'done'. The start requests must be queued first ('seeded').
 _SETTLE = """
@@ -140,7 +157,7 @@ class SharedRun:
                     ("run", "requests", "seen", "workers", "stats", "listed", "invalid", "images")}
         self.inflight = f"{self.ns}:inflight:{self.worker}"
         self._scripts = {name: client.register_script(body) for name, body in
-                         (("pop", _POP), ("reclaim", _RECLAIM), ("settle", _SETTLE))}
+                         (("pop", _POP), ("reclaim", _RECLAIM), ("settle", _SETTLE), ("space", _SPACE))}
 
     @classmethod
     def join(cls, url: str, prefix: str, site: str, trigger: str, recrawl: str) -> "SharedRun":
@@ -219,6 +236,11 @@ class SharedRun:
         n = self._scripts["reclaim"](keys=[self.key["requests"], self.inflight, self.key["workers"]],
                                      args=["-"])  # '-': stay a member until leave()
         return int(n)
+
+    def next_start(self, host: str, spacing_s: float) -> float:
+        """Reserve this process's next request to `host`, `spacing_s` after the run's previous one
+        (or now): the seconds to wait before sending it."""
+        return float(self._scripts["space"](keys=[f"{self.ns}:polite:{host}"], args=[f"{spacing_s:.6f}"]))
 
     def queued(self) -> int:
         return self.client.zcard(self.key["requests"])
@@ -360,6 +382,9 @@ class FrontierScheduler(Scheduler):
                          dupefilter=RFPDupeFilter(shared.client, shared.key["seen"]))
         self.crawler, self.stats, self.shared = crawler, crawler.stats, shared
         self.popped: dict[str, object] = {}  # token -> the Request this process is working on
+        # A popped request waits for this process alone: holding more than it may send to the site at
+        # once (its politeness concurrency; 16 without politeness) would leave the others idle.
+        self.hold = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         self._tokens = 0
         self._loops: list[task.LoopingCall] = []
 
@@ -402,6 +427,8 @@ class FrontierScheduler(Scheduler):
         return True
 
     def next_request(self):
+        if sum(1 for request in self.popped.values() if request in self._in_progress()) >= self.hold:
+            return None  # the engine asks again when one finishes (and on every tick)
         self._tokens += 1
         token = str(self._tokens)
         data = self.shared.pop(token)
@@ -412,13 +439,17 @@ class FrontierScheduler(Scheduler):
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
-    def _done(self) -> list[str]:
-        """Tokens of popped requests that Scrapy has finished with (downloaded, parsed, items processed)."""
+    def _in_progress(self) -> set:
+        """The requests the engine took from the scheduler and has not finished with."""
         slot = getattr(self.crawler.engine, "_slot", None)
         # The engine keeps every request it took from the scheduler in `inprogress` until its
         # response is parsed, its new requests scheduled and its items through the pipelines
         # (Scrapy 2.19, pinned); Scrapy has no public signal for that moment.
-        busy = slot.inprogress if slot is not None else set()
+        return slot.inprogress if slot is not None else set()
+
+    def _done(self) -> list[str]:
+        """Tokens of popped requests that Scrapy has finished with (downloaded, parsed, items processed)."""
+        busy = self._in_progress()
         return [token for token, request in self.popped.items() if request not in busy]
 
     async def _acknowledge(self) -> None:

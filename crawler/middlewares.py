@@ -1,7 +1,10 @@
-"""Downloader middleware: honour Retry-After on 429 and 503 for the whole host, not one request.
+"""Downloader middlewares of politeness.
 
-Scrapy's RetryMiddleware retries 429/503 at once; a polite crawler waits as long as the server
-asked, and holds every other request to that host meanwhile.
+- RetryAfterMiddleware: honour Retry-After on 429 and 503 for the whole host, not one request.
+  Scrapy's RetryMiddleware retries 429/503 at once; a polite crawler waits as long as the server
+  asked, and holds every other request to that host meanwhile.
+- CrawlDelayMiddleware: robots.txt's Crawl-delay as a floor under the per-host delay.
+- SharedPolitenessMiddleware: on a shared frontier, the delay holds for all processes together.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+import redis
 from scrapy.downloadermiddlewares.retry import get_retry_request
 
 log = logging.getLogger(__name__)
@@ -145,3 +149,47 @@ class CrawlDelayMiddleware:
                 self.crawler.stats.set_value("adwatch/robots/crawl_delay", float(delay))
                 log.info("%s asks for Crawl-delay %.2fs; obeying", urlsplit(request.url).netloc, float(delay))
         return response
+
+
+class SharedPolitenessMiddleware:
+    """On a shared frontier (crawler/frontier.py) the delay between requests to a host holds for
+    the run, not for each process: before a request goes to its downloader slot, its start is
+    reserved in the run's Redis, at least the slot's delay after the previous start any process
+    reserved. The delay is the one this process's slot has now (the site definition's, raised by
+    Crawl-delay, AutoThrottle or a Retry-After). The slot still applies its own (randomised) delay
+    after the reserved start, so a request may leave a little later than reserved: the site sees
+    one request per delay over any few seconds, with bursts no bigger than the requests each
+    process holds (FrontierScheduler.hold). Concurrency per host stays per process.
+
+    A crawl without a frontier, or without a delay (--no-politeness), passes straight through.
+    """
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self.warned = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request, spider=None):
+        frontier = getattr(self.crawler.spider, "frontier", None)
+        if frontier is None:
+            return None
+        slot = downloader_slot(self.crawler, request)
+        spacing = slot.delay if slot is not None else self.crawler.settings.getfloat("DOWNLOAD_DELAY")
+        if spacing <= 0:
+            return None
+        try:
+            wait = frontier.next_start(urlsplit(request.url).netloc, spacing)
+        except redis.RedisError as exc:
+            # The process's own delay still applies; its frontier upkeep will notice Redis is gone.
+            if not self.warned:
+                log.warning("the frontier's Redis did not answer a politeness reservation (%s); this process "
+                            "spaces its own requests only until it does", type(exc).__name__)
+                self.warned = True
+            return None
+        if wait > 0:
+            self.crawler.stats.inc_value("adwatch/frontier/polite_waits")
+            await asyncio.sleep(wait)
+        return None

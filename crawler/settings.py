@@ -42,6 +42,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,
     "crawler.middlewares.CrawlDelayMiddleware": 570,
+    "crawler.middlewares.SharedPolitenessMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -10,16 +11,19 @@ class PagesServer:
     """`pages[path] = (status, body)` or `(status, body, {header: value})`; other paths answer 404.
 
     A body is text (sent as UTF-8 HTML unless the headers name another Content-Type) or bytes.
+    `arrivals` lists (time.monotonic(), path) of every request as it came in.
     """
 
     def __init__(self) -> None:
         self.pages: dict[str, tuple] = {}
         self.held: set[str] = set()  # paths that wait for `release` before they are answered
         self.release = threading.Event()
+        self.arrivals: list[tuple[float, str]] = []
         pages, server = self.pages, self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
+                server.arrivals.append((time.monotonic(), self.path))
                 if self.path in server.held:
                     server.release.wait(300)
                 status, body, *rest = pages.get(self.path, (404, "<html><body>Not here</body></html>"))

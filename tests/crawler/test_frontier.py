@@ -13,7 +13,8 @@ import pytest
 
 from demo.server import start_server
 
-from crawl_helpers import ROOT, deployment, kill_mid_crawl, point_at
+from crawl_helpers import ROOT, deployment, kill_mid_crawl, listing_site, point_at
+from pages_server import PagesServer
 
 FAST = ("--no-politeness",)
 # Photos two processes' ads share are looked up in the run's shared map first, but two downloads that
@@ -108,13 +109,14 @@ def test_two_processes_make_one_run_with_the_ads_counts_and_fetches_of_one(
             assert runs[-1]["items"] == run["items"], f"day {day}"
             assert fetches(market.access_log) == fetched, f"day {day}: a page fetched twice, or missed"
             assert photos(market.access_log) == photographed
-            # Both processes worked, and the run's pages are theirs summed (each read robots.txt).
+            # The run's pages are the processes' summed. Pages count photo answers too, and two processes
+            # may download one photo at the same instant (both happen; the store keeps one copy); each
+            # process that got a request read robots.txt (the reference read it once): the only extra answers.
             pages = [int(out.split(" pages ", 1)[1].split(",", 1)[0]) for out in outputs]
-            # Pages count photo answers too, and two processes may download one photo at the same
-            # instant (both happen; the store keeps one copy): those are the only extra answers.
             twice = sum(n - 1 for n in Counter(e["path"] for e in market.access_log
                                                 if e["path"].startswith(PHOTOS)).values())
-            assert sum(pages) == runs[-1]["pages"] == run["pages"] + 1 + twice
+            robots = sum(e["path"] == "/robots.txt" for e in market.access_log)
+            assert sum(pages) == runs[-1]["pages"] == run["pages"] + robots - 1 + twice
             if n == 1:
                 # A recrawl day has about as few pages as one process keeps in flight (16 without
                 # politeness): the first process up may rightly take them all. The first day crawls the whole site.
@@ -146,6 +148,38 @@ def test_a_process_killed_mid_crawl_loses_nothing(one_process, es_settings, craw
             assert sum(again.values()) <= recovered
     finally:
         market.stop()
+
+
+POLITE_S = 0.5
+POLITE_SITE = listing_site("polite", "POLITE_URL") + f"politeness: {{delay_s: {POLITE_S}, concurrency: 2, autothrottle: false}}\n"
+
+
+def test_two_polite_processes_reach_the_site_no_more_often_than_one(es_settings, redis_node, tmp_path):
+    """The site's delay holds for the run: each process keeps its own delay, and its requests' starts
+    are reserved in Redis after whatever the other reserved. Each holds only what it may send at once,
+    so the second process up still finds work."""
+    site = tmp_path / "polite.yaml"
+    site.write_text(POLITE_SITE)
+    ads = range(1, 21)
+    with PagesServer() as server, deployment(es_settings, tmp_path / "cache") as crawler:
+        crawler.env["POLITE_URL"] = server.url
+        server.pages["/list"] = (200, "<ul>" + "".join(f"<li data-id='{i}'><a href='/ad/{i}'>ad</a></li>" for i in ads)
+                                 + "</ul>")
+        server.pages.update({f"/ad/{i}": (200, f"<h1>Ad {i}</h1><div class='text'>text {i}</div>") for i in ads})
+        procs = [subprocess.Popen([sys.executable, "-m", "adwatch.cli", "crawl", str(site), "--frontier", redis_node.url],
+                                  env=crawler.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                 for _ in range(2)]
+        outputs = finish(procs)
+        assert set(crawler.ads("polite")) == {str(i) for i in ads}
+    pages = [int(out.split(" pages ", 1)[1].split(",", 1)[0]) for out in outputs]
+    assert min(pages) > 1, f"one process did (nearly) all the work: {pages}"  # robots.txt is each one's own
+    times = sorted(t for t, _ in server.arrivals)
+    assert len(times) == len(ads) + 3  # the listing, the ads, robots.txt twice
+    # Any 6 gaps in a row span about 6 delays: less what a late wake-up, or a process's own randomised
+    # delay holding a request past its reserved start, may take from the ends (unshared, the two
+    # processes made them in 1.65 s; holding 16 requests each instead of 2, bursts made one span 1.66 s).
+    spans = [later - earlier for earlier, later in zip(times, times[6:])]
+    assert min(spans) >= 6 * POLITE_S - 0.6, spans
 
 
 def test_a_frontier_without_a_reachable_redis_is_refused_before_crawling(crawler):
@@ -197,3 +231,15 @@ def test_a_dead_processs_requests_return_to_the_queue_with_their_priority(pair):
     assert second.reclaim_dead() == 1
     assert second.client.zrange(second.key["requests"], 0, -1, withscores=True) == [(b"request-bytes", -2.0)]
     assert second.client.smembers(second.key["workers"]) == {second.worker.encode()}
+
+
+def test_request_starts_to_a_host_are_spaced_for_the_whole_run(pair):
+    first, second = pair
+    host = "127.0.0.1:8000"
+    reserved = []
+    for part in (first, second, second, first, second):
+        part.next_start(host, 0.5)
+        reserved.append(float(first.client.get(f"{first.ns}:polite:{host}")))  # when the next may start
+    assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in zip(reserved, reserved[1:]))
+    assert first.next_start("127.0.0.1:9000", 0.5) == 0.0  # another host waits for nothing
+    assert second.next_start(host, 0.5) > 1.0  # four starts are reserved ahead of this one
