@@ -6,7 +6,8 @@ Cheap sources of candidates, each an inverted index from key to ads:
 - text: ads sharing a MinHash-LSH band key are candidate pairs (built in numpy: keys are 64-bit
   codes, groups come from one sort, pairs from each group's upper triangle); each ad keeps its
   `per_ad` candidates that share the most band keys with it (inside a big controller every ad
-  shares keys with hundreds of others, and its 15 closest hold the template group together);
+  shares keys with hundreds of others, and its 15 closest hold the template group together;
+  keys skipped as too common count for closeness no more than for pairs);
 - photos: see enrich.photos (multi-index hashing over every photo at once).
 Keys held by more than `max_key_ads` ads say little and would explode into pairs; they are
 skipped for pair generation and counted, so the cost is visible.
@@ -42,11 +43,10 @@ def run_here(func: Callable, shared: object, items: Iterable) -> Iterator:
 
 @dataclass(frozen=True)
 class Partners:
-    """What every block needs: the key memberships' ads in key order (`owners`), the band matrix
-    (None: every partner is kept), the number of ads, and how many closest partners an ad keeps."""
+    """What every block needs: the key memberships' ads in key order (`owners`), the number of ads,
+    and how many closest partners an ad keeps (0: all)."""
 
     owners: np.ndarray
-    matrix: np.ndarray | None
     n: int
     per_ad: int
 
@@ -92,7 +92,7 @@ def text_pairs(ads: Sequence[AdFacts], max_key_ads: int, per_ad: int = 0,
     work = np.cumsum(group_size)
     cuts = np.searchsorted(work, np.arange(block_entries, int(work[-1]), block_entries))
     bounds = distinct(np.r_[0, np.searchsorted(member, member[cuts]), len(member)])
-    shared = Partners(owners, band_matrix(ads) if per_ad else None, n, per_ad)
+    shared = Partners(owners, n, per_ad)
     blocks = ((member[lo:hi], group_start[lo:hi], group_size[lo:hi])
               for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()))
     kept: list[np.ndarray] = []
@@ -109,27 +109,36 @@ def block_pairs(shared: Partners, block: tuple[np.ndarray, np.ndarray, np.ndarra
     (ad, partner) rows it listed, the pairs its ads keep as codes min * n + max)."""
     member, group_start, group_size = block
     n = shared.n
-    ad, partner = _partners(shared.owners, member, group_start, group_size, n)
-    chosen = _chosen(ad, partner, shared.matrix, shared.per_ad) if shared.per_ad else ad < partner
+    ad, partner, together = _partners(shared.owners, member, group_start, group_size, n)
+    chosen = _chosen(ad, partner, together, shared.per_ad, n) if shared.per_ad else ad < partner
     a, b = ad[chosen], partner[chosen]
     return len(ad), np.minimum(a, b) * n + np.maximum(a, b)
 
 
 def _partners(owners: np.ndarray, member: np.ndarray, group_start: np.ndarray, group_size: np.ndarray,
-              n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every distinct (ad, partner) of a block of ads' memberships, sorted by (ad, partner)."""
+              n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every distinct (ad, partner) of a block of ads' memberships, sorted by (ad, partner), and
+    how many of the listed keys each pair holds together (an ad holds a key once: one row per key)."""
     total = int(group_size.sum())
     ad = np.repeat(member, group_size)
     at = np.repeat(group_start - np.cumsum(np.r_[0, group_size[:-1]]), group_size) + np.arange(total)
     partner = owners[at]
     other = partner != ad
-    code = distinct(ad[other] * n + partner[other])
-    return code // n, code % n
+    code, together = _distinct_counts(ad[other] * n + partner[other])
+    return code // n, code % n, together
 
 
-def _chosen(ad: np.ndarray, partner: np.ndarray, matrix: np.ndarray, per_ad: int) -> np.ndarray:
+def _distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of a 1-d array and how often each occurs (one sort, as `distinct`)."""
+    values = np.sort(values)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else values
+    return values[starts], np.diff(np.r_[starts, len(values)])
+
+
+def _chosen(ad: np.ndarray, partner: np.ndarray, together: np.ndarray, per_ad: int, n: int) -> np.ndarray:
     """Which (ad, partner) rows the ad keeps: all of an ad with `per_ad` partners or fewer, else its
-    `per_ad` closest after it and its `per_ad` closest before it."""
+    `per_ad` closest after it and its `per_ad` closest before it, closest being the most pairable
+    keys held together (`together`)."""
     starts = np.flatnonzero(np.r_[True, ad[1:] != ad[:-1]]) if len(ad) else ad
     degree = np.diff(np.r_[starts, len(ad)])
     chosen = np.repeat(degree <= per_ad, degree)
@@ -137,43 +146,14 @@ def _chosen(ad: np.ndarray, partner: np.ndarray, matrix: np.ndarray, per_ad: int
     if not len(crowded):
         return chosen
     a, b = ad[crowded], partner[crowded]
-    n = len(matrix)
+    bands = together[crowded]
+    most = int(bands.max())
     # One int64 key instead of a four-key lexsort: (ad, after it?, most shared first, partner).
     side = np.cumsum(np.r_[0, a[1:] != a[:-1]]) * 2 + (b > a)
-    key = (side * (matrix.shape[1] + 1) + (matrix.shape[1] - shared_bands(matrix, a, b))) * n + b
+    key = (side * (most + 1) + (most - bands)) * n + b
     order = np.argsort(key)
     ranked = side[order]
     group_starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
     rank = np.arange(len(order)) - np.repeat(group_starts, np.diff(np.r_[group_starts, len(order)]))
     chosen[crowded[order[rank < per_ad]]] = True
     return chosen
-
-
-def band_matrix(ads: Sequence[AdFacts]) -> np.ndarray:
-    """Every ad's band codes as one row (32-bit folded: equality is all that is asked of them);
-    a missing band holds a value no other row holds at that place. Stored by column (Fortran
-    order): `shared_bands` reads a band of many ads at a time."""
-    n = len(ads)
-    width = max((len(ad.text_keys) for ad in ads), default=0)
-    matrix = np.repeat(-(np.arange(n, dtype=np.int64) % (1 << 31)) - 1, max(width, 1)).reshape(n, -1).astype(np.int32)
-    for row, ad in enumerate(ads):
-        if len(ad.text_keys):
-            codes = np.asarray(ad.text_keys, dtype=np.int64)
-            matrix[row, :len(codes)] = ((codes ^ (codes >> 32)) & 0x7FFFFFFF).astype(np.int32)
-    return np.asfortranarray(matrix)
-
-
-def shared_bands(matrix: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 250_000) -> np.ndarray:
-    """How many band keys each pair of ads shares (band i of one against band i of the other).
-
-    Band by band: one band of every ad is a few MB that stays in cache while the pairs' ads are
-    looked up in it, where whole rows gathered at random were not (1.8x faster on 5M pairs)."""
-    out = np.zeros(len(first), dtype=np.int16)
-    bands = [matrix[:, band] for band in range(matrix.shape[1])]
-    for lo in range(0, len(first), chunk):
-        a, b = first[lo:lo + chunk], second[lo:lo + chunk]
-        shared = np.zeros(len(a), dtype=np.int16)
-        for band in bands:
-            shared += band[a] == band[b]
-        out[lo:lo + chunk] = shared
-    return out

@@ -8,7 +8,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from enrich.blocking import band_matrix, text_pairs
+from enrich.blocking import text_pairs
 from enrich.facts import AdFacts
 
 
@@ -28,11 +28,14 @@ def _by_the_rule(ads: list[AdFacts], max_key_ads: int, per_ad: int) -> set[tuple
     for i, ad in enumerate(ads):
         for code in set(ad.text_keys.tolist()):
             groups.setdefault(code, []).append(i)
-    candidates = {pair for members in groups.values() if 2 <= len(members) <= max_key_ads
-                  for pair in combinations(sorted(members), 2)}
+    together: dict[tuple[int, int], int] = {}  # pair -> the pairable keys its ads hold together
+    for members in groups.values():
+        if 2 <= len(members) <= max_key_ads:
+            for pair in combinations(sorted(members), 2):
+                together[pair] = together.get(pair, 0) + 1
+    candidates = set(together)
     if not per_ad:
         return candidates
-    matrix = band_matrix(ads)
     partners: dict[int, list[int]] = {}
     for a, b in candidates:
         partners.setdefault(a, []).append(b)
@@ -43,7 +46,7 @@ def _by_the_rule(ads: list[AdFacts], max_key_ads: int, per_ad: int) -> set[tuple
             kept |= {(min(ad, o), max(ad, o)) for o in others}
             continue
         for side in ([o for o in others if o > ad], [o for o in others if o < ad]):
-            closest = sorted(side, key=lambda o: (-int((matrix[ad] == matrix[o]).sum()), o))[:per_ad]
+            closest = sorted(side, key=lambda o: (-together[min(ad, o), max(ad, o)], o))[:per_ad]
             kept |= {(min(ad, o), max(ad, o)) for o in closest}
     return kept
 
@@ -56,7 +59,7 @@ def test_pairs_follow_the_rule_in_blocks_of_any_size(per_ad, block_entries):
     pairs = set(zip(got.first.tolist(), got.second.tolist()))
     assert pairs == _by_the_rule(ads, 40, per_ad)
     assert list(zip(got.first.tolist(), got.second.tolist())) == sorted(pairs)  # sorted by (first, second)
-    # The 3-value bands make keys of ~53 ads: skipped for pairs, yet counted in how close a pair is.
+    # The 3-value bands make keys of ~53 ads: skipped, for pairs and for how close a pair is.
     sizes = np.unique(np.concatenate([ad.text_keys for ad in ads]), return_counts=True)[1]
     assert got.skipped_keys == int((sizes > 40).sum()) > 0
     assert got.stats["text_candidates"] == len(_by_the_rule(ads, 40, 0))
@@ -71,8 +74,8 @@ def test_no_keys_no_pairs():
 
 
 def test_blocks_chosen_on_dask_workers_give_the_same_pairs():
-    """Each block goes to a worker of a real 2-process Dask cluster with the memberships and band
-    matrix sent once; the pairs (and the candidate count) are this process's."""
+    """Each block goes to a worker of a real 2-process Dask cluster with the memberships sent once;
+    the pairs (and the candidate count) are this process's."""
     from enrich.parallel import Distributed
 
     ads = _ads(160, seed=11)
