@@ -53,6 +53,7 @@ class RetryAfterMiddleware:
         self.max_backoff_delay_s = 5.0
         self.base: dict[int, tuple[int, float]] = {}  # slot -> (concurrency, delay) before the first 429
         self.successes: dict[int, int] = {}
+        self.slowed_at: dict[str, float] = {}  # host -> when its slot was last slowed down
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -63,6 +64,7 @@ class RetryAfterMiddleware:
         wait = self.paused_until.get(urlsplit(request.url).netloc, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        request.meta["adwatch_sent_at"] = time.monotonic()
         return None
 
     def process_response(self, request, response, spider=None):
@@ -76,7 +78,12 @@ class RetryAfterMiddleware:
         host = urlsplit(request.url).netloc
         delay = min(delay, self.max_wait_s)
         self.paused_until[host] = max(self.paused_until.get(host, 0.0), time.monotonic() + delay)
-        self._slow_down(request)
+        # Once per round trip, as TCP does: the other refusals of requests sent before the last
+        # slow-down answer the old pace, not the new one (16 in flight refused together would
+        # otherwise stretch the delay to its cap, and winning it back takes ~20x the cap).
+        if request.meta.get("adwatch_sent_at", 0.0) >= self.slowed_at.get(host, -1.0):
+            self.slowed_at[host] = time.monotonic()
+            self._slow_down(request)
         self.crawler.stats.inc_value(f"adwatch/errors/http_{response.status}")
         self.crawler.stats.inc_value("adwatch/retry_after/honoured")
         log.info("%s answered %d; pausing %s for %.1fs as Retry-After asks", request.url, response.status, host, delay)
@@ -94,7 +101,7 @@ class RetryAfterMiddleware:
             return
         self.base.setdefault(id(slot), (slot.concurrency, slot.delay))
         slot.concurrency = max(1, slot.concurrency // 2)
-        slot.delay = min(max(slot.delay * 1.5, 0.05), self.max_backoff_delay_s)
+        slot.delay = min(max(slot.delay * 2, 0.1), self.max_backoff_delay_s)
 
     def _recover(self, request) -> None:
         if not self.base:  # nothing was ever slowed down: every answer would pass here for nothing
