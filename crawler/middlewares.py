@@ -166,7 +166,7 @@ class SharedPolitenessMiddleware:
     Crawl-delay, AutoThrottle or a Retry-After). The slot still applies its own (randomised) delay
     after the reserved start, so a request may leave a little later than reserved: the site sees
     one request per delay over any few seconds, with bursts no bigger than the requests each
-    process holds (FrontierScheduler.hold). Concurrency per host stays per process.
+    process holds (FrontierScheduler.hold: its politeness concurrency). Concurrency per host stays per process.
 
     A crawl without a frontier, or without a delay (--no-politeness), passes straight through.
     """
