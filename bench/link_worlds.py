@@ -49,7 +49,7 @@ from enrich.profile import ENRICH_VERSION  # noqa: E402
 TARGETS = {"pairwise_f1": 0.95, "bcubed_f1": 0.95, "evidence_recall": 0.90}
 
 
-_LINKING = {"linking", "blocking", "comparison", "scoring", "hubs", "bridges", "explain", "clustering", "summary",
+_LINKING = {"arrays", "linking", "blocking", "comparison", "scoring", "hubs", "bridges", "explain", "clustering", "summary",
             "worker", "facts", "evaluation", "cli", "photos", "textsim", "__init__"}
 
 

@@ -432,8 +432,7 @@ class FrontierScheduler(Scheduler):
         return True
 
     def next_request(self):
-        downloading = self.crawler.engine.downloader.active
-        if self.hold and sum(1 for request in self.popped.values() if request in downloading) >= self.hold:
+        if self.hold and self._downloading() >= self.hold:
             return None  # the engine asks again when one finishes (and on every tick)
         self._tokens += 1
         token = str(self._tokens)
@@ -444,6 +443,11 @@ class FrontierScheduler(Scheduler):
         self.popped[token] = request
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def _downloading(self) -> int:
+        """How many of this process's popped requests wait for or are in their download."""
+        active = self.crawler.engine.downloader.active
+        return sum(1 for request in self.popped.values() if request in active)
 
     def _done(self) -> list[str]:
         """Tokens of popped requests that Scrapy has finished with (downloaded, parsed, items processed)."""

@@ -16,3 +16,10 @@ def distinct(values: np.ndarray) -> np.ndarray:
     if len(values) < 2:
         return values
     return values[np.r_[True, values[1:] != values[:-1]]]
+
+
+def distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`distinct(values)` and how often each of them occurs (one sort, for the reason `distinct` gives)."""
+    values = np.sort(np.asarray(values).ravel())
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, dtype=np.int64)
+    return values[starts], np.diff(np.r_[starts, len(values)])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from enrich.arrays import distinct
+from enrich.arrays import distinct, distinct_counts
 from enrich.facts import AdFacts
 
 
@@ -124,15 +124,8 @@ def _partners(owners: np.ndarray, member: np.ndarray, group_start: np.ndarray, g
     at = np.repeat(group_start - np.cumsum(np.r_[0, group_size[:-1]]), group_size) + np.arange(total)
     partner = owners[at]
     other = partner != ad
-    code, together = _distinct_counts(ad[other] * n + partner[other])
+    code, together = distinct_counts(ad[other] * n + partner[other])
     return code // n, code % n, together
-
-
-def _distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted distinct values of a 1-d array and how often each occurs (one sort, as `distinct`)."""
-    values = np.sort(values)
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else values
-    return values[starts], np.diff(np.r_[starts, len(values)])
 
 
 def _chosen(ad: np.ndarray, partner: np.ndarray, together: np.ndarray, per_ad: int, n: int) -> np.ndarray:
@@ -146,11 +139,11 @@ def _chosen(ad: np.ndarray, partner: np.ndarray, together: np.ndarray, per_ad: i
     if not len(crowded):
         return chosen
     a, b = ad[crowded], partner[crowded]
-    bands = together[crowded]
-    most = int(bands.max())
+    keys = together[crowded]
+    most = int(keys.max())
     # One int64 key instead of a four-key lexsort: (ad, after it?, most shared first, partner).
     side = np.cumsum(np.r_[0, a[1:] != a[:-1]]) * 2 + (b > a)
-    key = (side * (most + 1) + (most - bands)) * n + b
+    key = (side * (most + 1) + (most - keys)) * n + b
     order = np.argsort(key)
     ranked = side[order]
     group_starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])

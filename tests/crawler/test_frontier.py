@@ -46,8 +46,8 @@ def photos(log: list[dict]) -> set[str]:
     return {e["path"] for e in log if e["path"].startswith(PHOTOS)}
 
 
-def start(crawler, redis_url: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "adwatch.cli", "crawl", "demo-html", *FAST, "--frontier", redis_url],
+def start(crawler, redis_url: str, site: str = "demo-html", flags: tuple[str, ...] = FAST) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "adwatch.cli", "crawl", site, *flags, "--frontier", redis_url],
                             env=crawler.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
@@ -166,10 +166,7 @@ def test_two_polite_processes_reach_the_site_no_more_often_than_one(es_settings,
         server.pages["/list"] = (200, "<ul>" + "".join(f"<li data-id='{i}'><a href='/ad/{i}'>ad</a></li>" for i in ads)
                                  + "</ul>")
         server.pages.update({f"/ad/{i}": (200, f"<h1>Ad {i}</h1><div class='text'>text {i}</div>") for i in ads})
-        procs = [subprocess.Popen([sys.executable, "-m", "adwatch.cli", "crawl", str(site), "--frontier", redis_node.url],
-                                  env=crawler.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-                 for _ in range(2)]
-        outputs = finish(procs)
+        outputs = finish([start(crawler, redis_node.url, str(site), flags=()) for _ in range(2)])
         assert set(crawler.ads("polite")) == {str(i) for i in ads}
     pages = [int(out.split(" pages ", 1)[1].split(",", 1)[0]) for out in outputs]
     assert min(pages) > 1, f"one process did (nearly) all the work: {pages}"  # robots.txt is each one's own
