@@ -102,12 +102,13 @@ def test_bad_ads_are_recorded_and_do_not_stop_the_run(link_store, link_world, tm
     assert link_store.client.count(index=link_store.ads, query={"match": {"title": "z"}})["count"] == 1
 
 
-def _text_ad(store, n: int, body: str) -> None:
-    doc = {"site": "demo-html", "ad_id": f"T{n:04d}", "title": "Relaxing massage", "body": body,
-           "country": "US", "city": "Chicago", "first_seen": "2026-03-01T00:00:00+00:00", "status": "active",
-           "enrich": {"status": "pending"}}
-    report = BulkWriter(store.client, refresh="wait_for").write([upsert(store.ads_partition(doc["first_seen"]),
-                                                                        f"demo-html:T{n:04d}", doc)])
+def _text_ads(store, bodies: dict[int, str]) -> None:
+    # One bulk write for them all: each refresh="wait_for" write waits for the index's next refresh.
+    docs = {f"demo-html:T{n:04d}": {"site": "demo-html", "ad_id": f"T{n:04d}", "title": "Relaxing massage", "body": body,
+                                    "country": "US", "city": "Chicago", "first_seen": "2026-03-01T00:00:00+00:00",
+                                    "status": "active", "enrich": {"status": "pending"}} for n, body in bodies.items()}
+    report = BulkWriter(store.client, refresh="wait_for").write(
+        upsert(store.ads_partition(doc["first_seen"]), doc_id, doc) for doc_id, doc in docs.items())
     assert report.failed == 0
 
 
@@ -115,12 +116,11 @@ def test_a_text_cluster_bigger_than_the_stored_links_survives_an_incremental_run
     # One controller's 60 ads linked by text only: more text links than an ad's `links` keeps (40).
     template = ("new in town sweet and discreet companion available for outcall and incall all night long "
                 "call or text anytime serious gentlemen only no games no drama real photos guaranteed")
-    for n in range(60):
-        _text_ad(link_store, n, f"{template} ask for room {n}")
+    _text_ads(link_store, {n: f"{template} ask for room {n}" for n in range(60)})
     Worker(link_store, tmp_path).run()
     before = partition(link_store)
     assert len(set(before.values())) == 1 and None not in before.values()
-    _text_ad(link_store, 99, "used bicycle for sale in good shape, cheap, pick up near the station today, cash only")
+    _text_ads(link_store, {99: "used bicycle for sale in good shape, cheap, pick up near the station today, cash only"})
     Worker(link_store, tmp_path).run()
     after = partition(link_store)
     assert {after[d] for d in before} == set(before.values())
