@@ -197,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             raise permission_denied(exc, settings_url()) from exc
     except UserError as exc:
         # Escaped: messages quote Elasticsearch ("user [x] on indices [y]"), which is not markup.
-        Console(stderr=True).print(f"[bold red]adwatch:[/] {escape(str(exc))}", highlight=False)
+        # Soft-wrapped: rich would otherwise fold at 80 columns off a terminal, cutting a path or URL
+        # of the message in two (what a user copies, what a log shipper takes as one event).
+        Console(stderr=True).print(f"[bold red]adwatch:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
 
 
