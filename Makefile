@@ -46,8 +46,13 @@ maven:
 engine: venv maven
 	$(BIN)/adwatch engine fetch
 
+# The suite waits more than it computes (nodes starting, crawls paced, processes killed and rerun):
+# TEST_WORKERS pytest-xdist processes take whole test files each (module fixtures stay one per file),
+# every process with its session node of its own.
+TEST_WORKERS ?= 2
+
 test: bootstrap
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 demo: bootstrap
 	$(BIN)/adwatch demo run --out $(DEMO_OUT) $(if $(KEEP_ENGINE),--keep-engine,)

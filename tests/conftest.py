@@ -1,4 +1,5 @@
-"""Session-wide real services: one embedded Elasticsearch node for the whole suite.
+"""Session-wide real services: one embedded Elasticsearch node per test process (`make test` runs
+TEST_WORKERS of them with pytest-xdist, each a session of its own).
 
 The node is fetched through Maven (cached), started on free loopback ports with a fresh data
 directory, and always stopped at the end. Tests isolate themselves by index prefix, not by node.
