@@ -28,6 +28,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -45,6 +46,9 @@ MIN_JAVA = 21
 NODE_USER = "adwatch-es"
 STATE_FILE = "engine.json"
 CLUSTER_FILE = "cluster.json"
+PORT_ATTEMPTS = 3
+"""How many times a node or cluster on newly chosen ports is launched when one of its ports was taken meanwhile."""
+_PORT_TAKEN_SIGNS = ("BindTransportException", "BindHttpException", "Address already in use")
 
 
 class EngineError(UserError):
@@ -284,6 +288,7 @@ class EmbeddedNode:
         self.membership = membership
         self._proc: subprocess.Popen | None = None
         self._launched: tuple[str, int, float] | None = None  # (url, transport port, monotonic start)
+        self._log_start = 0  # where this launch's lines begin in the (appended) console log
 
     @property
     def state_path(self) -> Path:
@@ -343,8 +348,16 @@ class EmbeddedNode:
         running = self.state()
         if running:
             return running
-        self.launch()
-        return self.wait_ready(timeout_s)
+        fresh_ports = self.membership is None and self.last_state() is None
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.launch()
+            try:
+                return self.wait_ready(timeout_s)
+            except EngineError:
+                # Ports are chosen free, then bound by the JVM seconds later: another program may take one
+                # in between. Ports nobody has been given yet can simply be chosen again.
+                if not (fresh_ports and self.port_taken() and attempt < PORT_ATTEMPTS):
+                    raise
 
     def launch(self) -> None:
         """Start the node's process without waiting for it (`wait_ready` does): cluster members start together."""
@@ -362,6 +375,7 @@ class EmbeddedNode:
             _chown_tree(self.node_dir, user)
             env.update(HOME=str(self.node_dir), USER=user.pw_name, LOGNAME=user.pw_name)
         log = open(self.log_path, "ab")
+        self._log_start = log.tell()
         self._launched = (f"http://127.0.0.1:{http_port}", transport_port, time.monotonic())
         try:
             self._proc = subprocess.Popen(
@@ -373,12 +387,15 @@ class EmbeddedNode:
         finally:
             log.close()
 
-    def wait_ready(self, timeout_s: float = 180.0) -> NodeState:
-        """Wait until the launched node serves a usable cluster; record and return its state."""
+    def wait_ready(self, timeout_s: float = 180.0, watch: Callable[[], None] | None = None) -> NodeState:
+        """Wait until the launched node serves a usable cluster; record and return its state.
+
+        `watch` is called while waiting and may raise to stop the wait (a cluster member whose sibling died).
+        """
         if self._launched is None or self._proc is None:
             raise EngineError(f"No node was launched from {self.node_dir}: call start() or launch() first.")
         url, transport_port, began = self._launched
-        version = self._wait_ready(url, timeout_s)
+        version = self._wait_ready(url, timeout_s, watch or (lambda: None))
         state = NodeState(pid=self._proc.pid, url=url, http_port=int(url.rsplit(":", 1)[1]), version=version,
                           node_dir=str(self.node_dir), started_at=time.time(),
                           seconds_to_ready=round(time.monotonic() - began, 2), transport_port=transport_port,
@@ -439,12 +456,11 @@ class EmbeddedNode:
                 *([f"cluster.initial_master_nodes: [{', '.join(member.initial_masters)}]"]
                   if member.initial_masters else [])]
 
-    def _wait_ready(self, url: str, timeout_s: float) -> str:
+    def _wait_ready(self, url: str, timeout_s: float, watch: Callable[[], None]) -> str:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self._proc and self._proc.poll() is not None:
-                raise EngineError(f"Elasticsearch exited with code {self._proc.returncode} while starting; "
-                                  f"its last log lines are in {self.log_path}:\n{self._log_tail()}")
+            self.raise_if_exited()
+            watch()
             auth = self.security.superuser.authorization() if self.security else None
             try:
                 health = _http_json(f"{url}/_cluster/health", authorization=auth)
@@ -457,6 +473,24 @@ class EmbeddedNode:
         self._terminate(self._proc.pid if self._proc else None)
         raise EngineError(f"Elasticsearch was not ready at {url} after {timeout_s:.0f} s; see {self.log_path}:\n"
                           f"{self._log_tail()}")
+
+    def raise_if_exited(self) -> None:
+        """EngineError, with the node's last log lines, when the process this object launched has exited."""
+        if self._proc and self._proc.poll() is not None:
+            raise EngineError(f"Elasticsearch ({self.node_dir.name}) exited with code {self._proc.returncode} while "
+                              f"starting; its last log lines are in {self.log_path}:\n{self._log_tail()}")
+
+    def port_taken(self) -> bool:
+        """Whether the process this object launched exited because one of its ports was already in use."""
+        if self._proc is None or self._proc.poll() is None:
+            return False
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_start)
+                since_launch = log.read().decode(errors="replace")
+        except OSError:
+            return False
+        return any(sign in since_launch for sign in _PORT_TAKEN_SIGNS)
 
     def _log_tail(self, lines: int = 15) -> str:
         try:
@@ -608,16 +642,31 @@ class EmbeddedCluster:
         user = _node_user()
         if user:  # the nodes run as that user, and their directories are inside this one
             os.chown(self.cluster_dir, user.pw_uid, user.pw_gid)
-        launched = [node for node in nodes if node.state() is None]
-        for node in launched:
-            node.launch()
-        try:
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            launched = [node for node in self.nodes if node.state() is None]  # lays the cluster out if new
+            layout = self.layout()
             for node in launched:
-                node.wait_ready(timeout_s)
-            self.wait_for("yellow", timeout_s)
-        except EngineError:
-            self.stop()
-            raise
+                node.launch()
+
+            def none_exited() -> None:  # one member down means no quorum: do not wait the timeout out
+                for member in launched:
+                    member.raise_if_exited()
+
+            try:
+                for node in launched:
+                    node.wait_ready(timeout_s, watch=none_exited)
+                self.wait_for("yellow", timeout_s)
+                break
+            except EngineError:
+                taken = any(node.port_taken() for node in launched)
+                self.stop()
+                if not (taken and not layout.formed and attempt < PORT_ATTEMPTS):
+                    raise
+                # A port chosen for a cluster that never formed was taken before its node bound it (another
+                # program got it in between): nothing but bootstrap state is in the members' directories,
+                # so they go and the cluster is laid out again on other ports.
+                for node in launched:
+                    shutil.rmtree(node.node_dir, ignore_errors=True)
         layout = self.layout()
         if layout and not layout.formed:
             self._save(ClusterLayout(layout.name, layout.http_ports, layout.transport_ports, formed=True))
