@@ -638,7 +638,7 @@ class EmbeddedCluster:
 
     def start(self, timeout_s: float = 300.0) -> list[NodeState]:
         """Start every member not running (all at once) and wait until they have formed one cluster."""
-        nodes = self.nodes
+        self.cluster_dir.mkdir(parents=True, exist_ok=True)
         user = _node_user()
         if user:  # the nodes run as that user, and their directories are inside this one
             os.chown(self.cluster_dir, user.pw_uid, user.pw_gid)

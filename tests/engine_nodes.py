@@ -17,7 +17,7 @@ Engine = TypeVar("Engine", EmbeddedNode, EmbeddedCluster)
 
 
 @contextmanager
-def _in_fresh_dir(name: str, make: Callable[[Path], Engine]) -> Iterator[Engine]:
+def in_fresh_dir(name: str, make: Callable[[Path], Engine]) -> Iterator[Engine]:
     """`make(directory)` in a fresh directory; stopped and the directory removed afterwards.
 
     Under /tmp, not pytest's tmp_path: the node may run as an unprivileged user that cannot
@@ -36,7 +36,7 @@ def _in_fresh_dir(name: str, make: Callable[[Path], Engine]) -> Iterator[Engine]
 def node_of_its_own(name: str, security: Security | None = None) -> Iterator[EmbeddedNode]:
     """A started embedded node (heap 512m) in a fresh directory, stopped and removed afterwards."""
     cache_dir = load_settings().cache_dir
-    with _in_fresh_dir(name, lambda d: EmbeddedNode(d, cache_dir, heap="512m", security=security)) as node:
+    with in_fresh_dir(name, lambda d: EmbeddedNode(d, cache_dir, heap="512m", security=security)) as node:
         node.start()
         yield node
 
@@ -46,7 +46,7 @@ def cluster_booting(name: str, size: int = 3) -> Iterator[Future]:
     """An embedded cluster of `size` nodes (heap 512m each) starting in the background: the future's
     result is the started cluster. Stopped and removed afterwards, once its start has ended."""
     cache_dir = load_settings().cache_dir
-    with (_in_fresh_dir(name, lambda d: EmbeddedCluster(d, cache_dir, size=size, heap="512m")) as cluster,
+    with (in_fresh_dir(name, lambda d: EmbeddedCluster(d, cache_dir, size=size, heap="512m")) as cluster,
           ThreadPoolExecutor(1) as boot):
         def started() -> EmbeddedCluster:
             cluster.start()

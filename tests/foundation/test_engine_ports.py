@@ -8,14 +8,14 @@ chosen again; here the taking is forced by binding the port the moment the node'
 from __future__ import annotations
 
 import re
-import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from engine_nodes import in_fresh_dir
 
 from adwatch.config import load_settings
 from adwatch.engine import EmbeddedCluster, EmbeddedNode
@@ -50,42 +50,23 @@ def port_taken_once_configured(config: Path, key: str) -> Iterator[dict]:
             taken["socket"].close()
 
 
-@contextmanager
-def fresh_dir() -> Iterator[Path]:
-    # Under /tmp, not tmp_path, and the engine's own directory: the node may run as an unprivileged user
-    # that can enter only what AdWatch hands over to it (see engine_nodes).
-    directory = Path(tempfile.mkdtemp(prefix="adwatch-test-ports-"))
-    try:
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 def test_a_node_whose_new_http_port_was_taken_before_it_bound_starts_on_another():
-    with fresh_dir() as directory:
-        node = EmbeddedNode(directory, load_settings().cache_dir, heap="512m")
-        try:
-            with port_taken_once_configured(node.node_dir / "config" / "elasticsearch.yml", "http.port") as taken:
-                state = node.start()
-                assert taken.get("port"), "the port was never taken: the test did not run its case"
-                assert state.http_port != taken["port"]
-                log = node.log_path.read_text(errors="replace")
-                assert "BindHttpException" in log or "Address already in use" in log  # the first launch failed so
-        finally:
-            node.stop()
+    with in_fresh_dir("ports", lambda d: EmbeddedNode(d, load_settings().cache_dir, heap="512m")) as node:
+        with port_taken_once_configured(node.node_dir / "config" / "elasticsearch.yml", "http.port") as taken:
+            state = node.start()
+            assert taken.get("port"), "the port was never taken: the test did not run its case"
+            assert state.http_port != taken["port"]
+            log = node.log_path.read_text(errors="replace")
+            assert "BindHttpException" in log or "Address already in use" in log  # the first launch failed so
 
 
 def test_a_new_cluster_whose_member_lost_its_transport_port_is_laid_out_again_and_forms():
-    with fresh_dir() as directory:
-        cluster = EmbeddedCluster(directory, load_settings().cache_dir, size=2, heap="512m")
-        try:
-            config = directory / "node-2" / "config" / "elasticsearch.yml"
-            with port_taken_once_configured(config, "transport.port") as taken:
-                states = cluster.start(timeout_s=180)
-                assert taken.get("port"), "the port was never taken: the test did not run its case"
-            assert len(states) == 2 and all(states)
-            assert cluster.health()["number_of_nodes"] == 2
-            layout = cluster.layout()
-            assert layout.formed and taken["port"] not in layout.transport_ports + layout.http_ports
-        finally:
-            cluster.stop()
+    with in_fresh_dir("ports", lambda d: EmbeddedCluster(d, load_settings().cache_dir, size=2, heap="512m")) as cluster:
+        config = cluster.cluster_dir / "node-2" / "config" / "elasticsearch.yml"
+        with port_taken_once_configured(config, "transport.port") as taken:
+            states = cluster.start(timeout_s=180)
+            assert taken.get("port"), "the port was never taken: the test did not run its case"
+        assert len(states) == 2 and all(states)
+        assert cluster.health()["number_of_nodes"] == 2
+        layout = cluster.layout()
+        assert layout.formed and taken["port"] not in layout.transport_ports + layout.http_ports
