@@ -116,7 +116,7 @@ def _store() -> Store:
 
 def _setup(args: argparse.Namespace) -> int:
     store = _store()
-    created = store.ensure_schema()
+    created = store.ensure_schema(templates=True)
     out.print(f"Schema ready; created {', '.join(created) if created else 'nothing (all present)'}.")
     return 0
 

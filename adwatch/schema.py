@@ -128,7 +128,10 @@ class AdDoc(Document):
     identifiers = Keyword()  # normalised identifiers, flat, for exact lookup and aggregation
     text_norm = Text()
     template_text = Text(index=False)
-    minhash_bands = Keyword()
+    # Read from _source by linking (enrich/facts.py); nothing searches them. Indexed they were 64
+    # unique terms per ad that the node indexed, and merged again on every rewrite of the ad: the
+    # link write-back took 22% longer (bench/enrich_workers.py e2e, 20k ads, two runs each).
+    minhash_bands = Keyword(index=False, doc_values=False)
     enrich = Object(EnrichState)
     cluster_id = Keyword()
     links = Object(Link)

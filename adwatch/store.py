@@ -133,6 +133,26 @@ def _mapping_gaps(expected: dict, actual: dict, path: str = "") -> list[str]:
     return gaps
 
 
+def _missing_properties(expected: dict, actual: dict) -> dict:
+    """The part of `expected`'s properties that `actual` lacks: absent fields whole, absent
+    sub-fields and object members with their field. What `put_mapping` may add in place; a field
+    present in both is left out even when a parameter differs (an index made before the parameter
+    changed keeps it: Elasticsearch cannot change `index` or `doc_values` in place)."""
+    have = actual.get("properties", {})
+    missing: dict = {}
+    for name, field in expected.get("properties", {}).items():
+        if name not in have:
+            missing[name] = field
+        elif "properties" in field:
+            inner = _missing_properties(field, have[name])
+            if inner:
+                missing[name] = {**{k: v for k, v in field.items() if k != "properties"}, "properties": inner}
+        elif any(sub not in have[name].get("fields", {}) for sub in field.get("fields", {})):
+            # A new multi-field is added with its field's parameters as that index has them.
+            missing[name] = {**have[name], "fields": {**have[name].get("fields", {}), **field["fields"]}}
+    return missing
+
+
 def month_of(when: datetime | date | str) -> str:
     """'YYYY.MM' of a timestamp (ISO string or date), the ads partition it belongs to."""
     if isinstance(when, str):
@@ -171,16 +191,19 @@ class Store:
     def crawl_leases(self) -> str:
         return self.names.alias("crawl-leases")
 
-    def ensure_schema(self) -> list[str]:
+    def ensure_schema(self, templates: bool = False) -> list[str]:
         """Create or update templates and indices; idempotent, and read-only when all is current.
 
         A deployment whose indices already hold every field of this AdWatch version is not written
         to, so a stage running with its least-privilege role (adwatch/roles.yml) may call this at
         start: checking needs only `view_index_metadata`. Creating or changing anything is the
         admin's (`adwatch setup`); refused, it names the missing privilege. Returns what was created.
+        `templates` (what `adwatch setup` asks) rewrites the ads template even when every index is
+        current: monthly partitions made from then on take this version's mapping, so a parameter
+        no index can change in place reaches a deployment's data as its months roll over.
         """
         try:
-            if not self.schema_gaps():
+            if not templates and not self.schema_gaps():
                 return []
             return self._create_or_update_schema()
         except AuthorizationException as exc:
@@ -222,15 +245,22 @@ class Store:
 
     def _add_new_fields(self) -> None:
         # Fields added to a kind's mapping since its indices were made reach them in place (an additive
-        # change); anything Elasticsearch refuses needs a new version and `Store.migrate`.
+        # change); anything Elasticsearch refuses needs a new version and `Store.migrate`. Each index
+        # is sent only what it lacks: one made before a field's parameters changed (ads partitions
+        # made before `minhash_bands` stopped being indexed) keeps that field as it is.
         for kind in schema.DOCUMENTS:
             body = schema.mapping(kind)
-            try:
-                self.client.indices.put_mapping(index=self.names.alias(kind), properties=body["properties"],
-                                                dynamic=body.get("dynamic"))
-            except BadRequestError as exc:
-                raise UserError(f"The {self.names.alias(kind)} mapping cannot take this AdWatch version's fields in "
-                                f"place ({exc.message}); bump VERSIONS['{kind}'] in adwatch/schema.py and migrate.") from exc
+            alias = self.names.alias(kind)
+            for index, found in sorted(self.client.indices.get_mapping(index=alias).body.items()):
+                missing = _missing_properties(body, found.get("mappings", {}))
+                dynamic = body.get("dynamic")
+                if not missing and str(found.get("mappings", {}).get("dynamic")) == str(dynamic):
+                    continue
+                try:
+                    self.client.indices.put_mapping(index=index, properties=missing, dynamic=dynamic)
+                except BadRequestError as exc:
+                    raise UserError(f"The {index} mapping cannot take this AdWatch version's fields in place "
+                                    f"({exc.message}); bump VERSIONS['{kind}'] in adwatch/schema.py and migrate.") from exc
 
     def _put_ads_template(self, version: int) -> None:
         # A composable template makes each new monthly partition join the read alias by itself.
@@ -304,7 +334,10 @@ class Store:
         leaves the alias untouched and the new index in place for inspection.
         """
         if kind == "ads":
-            raise ValueError("ads are partitioned: migrate them with migrate_ads_partitions")
+            # No copy for ads: `adwatch setup` rewrites their template, new months take the
+            # mapping, old months keep theirs until retention drops them.
+            raise ValueError("ads are partitioned by month: a changed ads mapping reaches new partitions through "
+                             "the template (`adwatch setup`, Store.ensure_schema(templates=True)), not by a copy")
         alias = self.names.alias(kind)
         old = list(self.client.indices.get_alias(name=alias).body)
         new = self.names.versioned(kind, to_version)

@@ -19,7 +19,9 @@ ratio to the same engine with 1 worker, and whether the partition (and the score
 ADWATCH_ES_URL): the ads are indexed as the crawler writes them (pending), then `Worker.run` with
 `--workers` workers does everything `adwatch enrich` does (enrich, load facts, link, write back).
 Printed: seconds per phase (enrich; load the link facts; link: blocking, comparison, scoring,
-clustering; write clusters and ads back), ads/s, peak RSS of the coordinator, of each worker and of the node.
+clustering; write clusters and ads back), ads/s, peak RSS of the coordinator, of each worker and of the node;
+then the CPU seconds of each phase (coordinator / workers / node) and the floor they set on this
+machine (all the run's CPU seconds over its cores: no schedule finishes sooner).
 
 Other work on the machine slows every figure: the load average is printed with them.
 """
@@ -281,13 +283,57 @@ def _peak_rss_gib(pid: int | None = None) -> float:
     return peak / 2**20
 
 
-def _timed(method, phases: dict, phase: str):
+def _process_tree(pid: int | None = None) -> set:
+    """A process (this one without `pid`) and its live descendants."""
+    import psutil
+
+    root = psutil.Process(pid)
+    return {root, *root.children(recursive=True)}
+
+
+def _cpu_seconds(processes) -> float:
+    """User + system CPU seconds of the processes (those still alive)."""
+    import psutil
+
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+class _CPU:
+    """CPU seconds spent by the coordinator (this process), its workers and the node between two
+    marks: what the machine's cores had to deliver, whatever the wall clock says."""
+
+    def __init__(self, node_pid: int | None) -> None:
+        self.node_pid = node_pid
+
+    def mark(self) -> tuple[float, float, float]:
+        import psutil
+
+        # The embedded node is this process's child too: its tree is counted apart from the workers'.
+        node = _process_tree(self.node_pid) if self.node_pid else set()
+        workers = _process_tree() - node - {psutil.Process()}
+        return _cpu_seconds([psutil.Process()]), _cpu_seconds(workers), _cpu_seconds(node)
+
+    @staticmethod
+    def spent(began: tuple, ended: tuple) -> tuple[float, ...]:
+        return tuple(b - a for a, b in zip(began, ended))
+
+
+def _timed(method, phases: dict, phase: str, cpu: _CPU | None = None, cpu_phases: dict | None = None):
     def timed(*args, **kwargs):
-        start = time.perf_counter()
+        start, mark = time.perf_counter(), cpu.mark() if cpu else None
         try:
             return method(*args, **kwargs)
         finally:
             phases[phase] = time.perf_counter() - start
+            if cpu:
+                cpu_phases[phase] = cpu.spent(mark, cpu.mark())
     return timed
 
 
@@ -312,14 +358,15 @@ def e2e_one(n: int, workers: int, es_url: str, node_pid: int | None) -> None:
         client.indices.refresh(index=store.ads)
         del docs
         indexed = time.perf_counter()
-        phases = {}
+        phases, cpu_phases, cpu = {}, {}, _CPU(node_pid)
         with engine_for(workers) as engine:
             worker = Worker(store, work / "images", engine=engine)
             for phase, method in (("enrich", "enrich_pending"), ("load", "load_facts"), ("write", "_write_links")):
-                setattr(worker, method, _timed(getattr(worker, method), phases, phase))
-            start = time.perf_counter()
+                setattr(worker, method, _timed(getattr(worker, method), phases, phase, cpu, cpu_phases))
+            start, mark, stolen = time.perf_counter(), cpu.mark(), _stolen_seconds()
             result = worker.run()
-            total = time.perf_counter() - start
+            total, spent = time.perf_counter() - start, cpu.spent(mark, cpu.mark())
+            stolen = _stolen_seconds() - stolen
             worker_rss = (engine.client.run(_peak_rss_gib) if isinstance(engine, Distributed) else {})
         clusters = client.count(index=store.clusters)["count"]
         rss = " ".join(f"{v:.2f}" for v in worker_rss.values()) or "-"
@@ -329,10 +376,35 @@ def e2e_one(n: int, workers: int, es_url: str, node_pid: int | None) -> None:
               f"{_peak_rss_gib():>10.2f} "
               f"{rss:>12} {_peak_rss_gib(node_pid) if node_pid else float('nan'):>8.2f} {clusters:>9}  "
               f"{result.enriched}/{n} enriched; {_load()}", flush=True)
+        _print_cpu(n, total, spent, phases, cpu_phases, stolen)
     finally:
         store.drop_deployment()
         client.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _stolen_seconds() -> float:
+    """CPU seconds the hypervisor gave other guests while this machine wanted them (/proc/stat
+    steal), all cores: on a shared host the same run is slower on a busy day."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
+def _print_cpu(n: int, total: float, spent: tuple, phases: dict, cpu_phases: dict, stolen: float) -> None:
+    """CPU seconds per phase and process, and the floor they set: no schedule on this machine's
+    cores finishes the run sooner than all its CPU seconds divided by the cores."""
+    cores = os.cpu_count() or 1
+    cpu_phases = {**cpu_phases, "link": _CPU.spent([sum(p[i] for p in cpu_phases.values()) for i in range(3)], spent)}
+
+    def cell(seconds: tuple) -> str:
+        return f"{sum(seconds):.0f} (" + " / ".join(f"{s:.0f}" for s in seconds) + ")"
+
+    wall = {**phases, "link": total - sum(phases.values())}
+    print(f"{'':>9} CPU s (coordinator / workers / node) of {n} ads: "
+          + "; ".join(f"{p} {cell(cpu_phases[p])} in {wall[p]:.0f} s wall" for p in ("enrich", "load", "link", "write"))
+          + f"; run {cell(spent)}: busy {sum(spent) / (cores * total):.0%} of {cores} cores, "
+          f"floor {sum(spent) / cores:.0f} s (CPU seconds / cores) against {total:.0f} s; "
+          f"stolen by the host {stolen / (cores * total):.0%} of the cores' time", flush=True)
 
 
 def e2e(args: argparse.Namespace) -> None:

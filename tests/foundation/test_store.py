@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from elasticsearch import BadRequestError
 from elasticsearch.dsl import A, Q, Search
 
 from adwatch.bulk import BulkWriter, Version, create, delete, replace, upsert
+from adwatch import schema
 from adwatch.store import Store
 
 T0 = datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc)
@@ -188,6 +190,43 @@ def test_ensure_schema_is_idempotent(store: Store):
     second = store.ensure_schema()
     assert len(first) == 5 and second == []  # the current ads partition, clusters, runs, leases, crawl leases
     assert store.counts() == {store.ads: 0, store.clusters: 0, store.runs: 0}
+
+
+def test_new_fields_reach_a_partition_made_with_older_parameters_which_it_keeps(store: Store):
+    """An ads partition an older AdWatch made: `minhash_bands` still indexed (a parameter no index
+    can change in place), no `language`, `title` without its `raw` sub-field. Checking finds the two
+    missing fields; ensuring adds them and leaves the band field as it was, where sending the whole
+    mapping is refused; `adwatch setup`'s template rewrite gives new months the current mapping."""
+    store.ensure_schema()
+    older = schema.mapping("ads")
+    older["properties"]["minhash_bands"] = {"type": "keyword"}
+    del older["properties"]["language"]
+    older["properties"]["title"] = {"type": "text"}
+    index = f"{store.names.prefix}-ads-v0-2025.01"  # outside the current template's pattern
+    store.client.indices.create(index=index, mappings=older, aliases={store.ads: {}})
+
+    assert sorted(gap for gap in store.schema_gaps() if gap.startswith(index)) == [
+        f"{index}: language", f"{index}: title.raw"]
+    store.ensure_schema()
+
+    found = store.client.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+    assert found["language"] == {"type": "keyword"}
+    assert found["title"]["fields"]["raw"]["type"] == "keyword"
+    assert found["minhash_bands"] == {"type": "keyword"}
+    assert store.schema_gaps() == []
+    with pytest.raises(BadRequestError, match="minhash_bands"):  # why each index is sent only what it lacks
+        store.client.indices.put_mapping(index=index, properties=schema.mapping("ads")["properties"])
+    write(store, [upsert(index, "demo-html:O1", ad("demo-html", "O1", minhash_bands=["b00:1"], language="en"))])
+    hit = store.client.search(index=store.ads, query={"term": {"title.raw": "Ad O1"}})["hits"]["hits"]
+    assert [h["_id"] for h in hit] == ["demo-html:O1"]
+
+    store.ensure_schema(templates=True)
+    template = store.client.indices.get_index_template(name=store.names.versioned("ads"))
+    bands = template["index_templates"][0]["index_template"]["template"]["mappings"]["properties"]["minhash_bands"]
+    assert bands == {"type": "keyword", "index": False, "doc_values": False}
+    write(store, [upsert(store.ads_partition("2027-02-01"), "demo-html:N1", ad("demo-html", "N1", minhash_bands=["b00:2"]))])
+    newer = store.ads_partition("2027-02-01")
+    assert store.client.indices.get_mapping(index=newer)[newer]["mappings"]["properties"]["minhash_bands"] == bands
 
 
 def test_run_error_counts_map_as_numbers(store: Store):
