@@ -186,6 +186,9 @@ class ClusterDoc(Document):
     template = Text()
     slots = Object(TemplateSlot)
     merged_from = Keyword()
+    # A digest of the rest of the document but updated_at: a link run compares it with the one it
+    # would write, reading three fields of every cluster instead of whole documents.
+    digest = Keyword(index=False, doc_values=False)
 
     class Meta:
         dynamic = MetaField("strict")

@@ -252,9 +252,10 @@ class Worker:
                 created += [created_at] if created_at else []
             doc["merged_from"] = sorted(absorbed - {c.cluster_id})
             doc["created_at"] = min(created)
+            doc["digest"] = _summary_digest(doc)
             # A cluster this run left as it was is not rewritten: an incremental run writes the
             # clusters it touched (and their updated_at says when each last changed).
-            if _summary_digest(doc) != digests.get(c.cluster_id):
+            if doc["digest"] != digests.get(c.cluster_id):
                 yield replace(self.store.clusters, c.cluster_id, doc)
 
     def _ad_writes(self, result: LinkResult, loaded: LoadedFacts) -> Iterator[BulkAction]:
@@ -280,13 +281,13 @@ class Worker:
             log.info("deleted %d cluster documents no ad points at (left by a run that stopped early)", len(orphans))
         return len(orphans)
 
-    def _cluster_history(self) -> tuple[dict[str, tuple[list[str], str | None]], dict[str, str]]:
-        """cluster id -> (ids it absorbed, when it was created), and -> the digest of its document,
-        from the clusters index."""
+    def _cluster_history(self) -> tuple[dict[str, tuple[list[str], str | None]], dict[str, str | None]]:
+        """cluster id -> (ids it absorbed, when it was created), and -> the digest of its document
+        (None for one written before digests were stored: rewritten once), from the clusters index."""
         history, digests = {}, {}
-        for h in self.store.scan(self.store.clusters):
+        for h in self.store.scan(self.store.clusters, source=["merged_from", "created_at", "digest"]):
             history[h["_id"]] = (h["_source"].get("merged_from", []), h["_source"].get("created_at"))
-            digests[h["_id"]] = _summary_digest(h["_source"])
+            digests[h["_id"]] = h["_source"].get("digest")
         return history, digests
 
     def _write(self, actions: Iterable[BulkAction]) -> BulkReport:
@@ -306,7 +307,7 @@ def _to_enrich(everything: bool) -> dict:
 
 
 def _summary_digest(doc: dict) -> str:
-    return _digest({k: v for k, v in doc.items() if k != "updated_at"})
+    return _digest({k: v for k, v in doc.items() if k not in ("updated_at", "digest")})
 
 
 def _digest(links) -> str:

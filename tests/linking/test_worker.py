@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from world_index import index_world
 
-from adwatch.bulk import BulkWriter, upsert
+from adwatch.bulk import BulkWriter, replace, upsert
 from enrich.cli import evaluate_index, read_truth
 from enrich.worker import Worker
 
@@ -124,6 +124,32 @@ def test_a_text_cluster_bigger_than_the_stored_links_survives_an_incremental_run
     Worker(link_store, tmp_path).run()
     after = partition(link_store)
     assert {after[d] for d in before} == set(before.values())
+
+
+def test_a_run_rewrites_only_the_clusters_it_changed_and_those_stored_without_a_digest(link_store, link_world, tmp_path):
+    index_world(link_store, link_world, tmp_path, day=20)
+    Worker(link_store, tmp_path).run()
+    before = _cluster_versions(link_store)
+    assert len(before) > 10
+    # One cluster as an AdWatch before digests were stored wrote it.
+    aged = sorted(before)[0]
+    doc = link_store.client.get(index=link_store.clusters, id=aged)["_source"]
+    assert doc["digest"]
+    BulkWriter(link_store.client, refresh="wait_for").write(
+        [replace(link_store.clusters, aged, {k: v for k, v in doc.items() if k != "digest"})])
+    before = _cluster_versions(link_store)
+
+    report = Worker(link_store, tmp_path).run(rebuild=True)  # compares everything again: the same clusters
+    after = _cluster_versions(link_store)
+    assert report.clusters_written == 1 and after.keys() == before.keys()
+    assert [cid for cid in before if after[cid] != before[cid]] == [aged]
+    rewritten = link_store.client.get(index=link_store.clusters, id=aged)["_source"]
+    assert {k: v for k, v in rewritten.items() if k != "updated_at"} == {k: v for k, v in doc.items() if k != "updated_at"}
+
+
+def _cluster_versions(store) -> dict[str, int]:
+    store.refresh()
+    return {h["_id"]: h["_seq_no"] for h in store.scan(store.clusters, source=False, versions=True)}
 
 
 def test_a_run_that_died_between_enriching_and_linking_is_linked_by_the_next(link_store, link_world, tmp_path):
