@@ -52,7 +52,7 @@ engine: venv maven
 TEST_WORKERS ?= 2
 
 test: bootstrap
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 demo: bootstrap
 	$(BIN)/adwatch demo run --out $(DEMO_OUT) $(if $(KEEP_ENGINE),--keep-engine,)
