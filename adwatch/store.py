@@ -214,17 +214,21 @@ class Store:
         """What is missing from this deployment's indices ('adwatch-ads', 'adwatch-clusters: field x'...)."""
         gaps: list[str] = []
         for kind in schema.DOCUMENTS:
-            alias = self.names.alias(kind)
             try:
-                found = call(self.client, f"reading the mapping of {alias}",
-                             lambda c: c.indices.get_mapping(index=alias)).body
+                found = self._index_mappings(kind)
             except NotFoundError:
-                gaps.append(alias)
+                gaps.append(self.names.alias(kind))
                 continue
             expected = schema.mapping(kind)
-            for index, body in sorted(found.items()):
-                gaps += [f"{index}: {path}" for path in _mapping_gaps(expected, body.get("mappings", {}))]
+            for index, mappings in found.items():
+                gaps += [f"{index}: {path}" for path in _mapping_gaps(expected, mappings)]
         return gaps
+
+    def _index_mappings(self, kind: str) -> dict[str, dict]:
+        """index -> its mappings, for every index behind `kind`'s alias (NotFoundError without one)."""
+        alias = self.names.alias(kind)
+        found = call(self.client, f"reading the mapping of {alias}", lambda c: c.indices.get_mapping(index=alias)).body
+        return {index: body.get("mappings", {}) for index, body in sorted(found.items())}
 
     def _create_or_update_schema(self) -> list[str]:
         created: list[str] = []
@@ -250,11 +254,10 @@ class Store:
         # made before `minhash_bands` stopped being indexed) keeps that field as it is.
         for kind in schema.DOCUMENTS:
             body = schema.mapping(kind)
-            alias = self.names.alias(kind)
-            for index, found in sorted(self.client.indices.get_mapping(index=alias).body.items()):
-                missing = _missing_properties(body, found.get("mappings", {}))
-                dynamic = body.get("dynamic")
-                if not missing and str(found.get("mappings", {}).get("dynamic")) == str(dynamic):
+            dynamic = body.get("dynamic")
+            for index, mappings in self._index_mappings(kind).items():
+                missing = _missing_properties(body, mappings)
+                if not missing and str(mappings.get("dynamic")) == str(dynamic):
                     continue
                 try:
                     self.client.indices.put_mapping(index=index, properties=missing, dynamic=dynamic)

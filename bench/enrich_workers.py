@@ -274,9 +274,8 @@ def _peak_rss_gib(pid: int | None = None) -> float:
     process's own without `pid`. Not ru_maxrss: a spawned worker inherits its parent's across exec."""
     import psutil
 
-    root = psutil.Process(pid)
     peak = 0
-    for proc in [root, *(root.children(recursive=True) if pid else [])]:
+    for proc in _process_tree(pid) if pid else [psutil.Process()]:
         for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 peak = max(peak, int(line.split()[1]))

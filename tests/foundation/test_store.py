@@ -8,8 +8,8 @@ import pytest
 from elasticsearch import BadRequestError
 from elasticsearch.dsl import A, Q, Search
 
-from adwatch.bulk import BulkWriter, Version, create, delete, replace, upsert
 from adwatch import schema
+from adwatch.bulk import BulkWriter, Version, create, delete, replace, upsert
 from adwatch.store import Store
 
 T0 = datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc)
